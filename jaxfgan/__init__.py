@@ -1,0 +1,41 @@
+"""jaxfgan: the training dynamics of torus GANs, through their Fourier modes.
+
+Importing jaxfgan turns on JAX's 64-bit mode, since equilibria and spectra are
+classified in float64.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from ._data import DATASETS as DATASETS  # noqa: E402
+from ._data import dataset_path as dataset_path  # noqa: E402
+from ._data import read_waiting_times as read_waiting_times  # noqa: E402
+from ._equilibria import KINDS as KINDS  # noqa: E402
+from ._equilibria import Equilibria as Equilibria  # noqa: E402
+from ._equilibria import Equilibrium as Equilibrium  # noqa: E402
+from ._equilibria import classify as classify  # noqa: E402
+from ._equilibria import find_equilibria as find_equilibria  # noqa: E402
+from ._equilibria import is_nash as is_nash  # noqa: E402
+from ._equilibria import kind_from_eigenvalues as kind_from_eigenvalues  # noqa: E402
+from ._errors import InputError as InputError  # noqa: E402
+from ._exponential import ExponentialGAN as ExponentialGAN  # noqa: E402
+from ._exponential import exponential_gan as exponential_gan  # noqa: E402
+from ._flow import FlowSolution as FlowSolution  # noqa: E402
+from ._flow import integrate_flow as integrate_flow  # noqa: E402
+from ._fourier import FourierCoefficients as FourierCoefficients  # noqa: E402
+from ._fourier import FourierSeries as FourierSeries  # noqa: E402
+from ._fourier import fourier_coefficients as fourier_coefficients  # noqa: E402
+from ._fourier import fourier_series as fourier_series  # noqa: E402
+from ._objective import Objective as Objective  # noqa: E402
+from ._objective import UserObjective as UserObjective  # noqa: E402
+from ._objective import flow_jacobian as flow_jacobian  # noqa: E402
+from ._objective import torus_distance as torus_distance  # noqa: E402
+from ._objective import value as value  # noqa: E402
+from ._objective import vector_field as vector_field  # noqa: E402
+from ._objective import wrap_angles as wrap_angles  # noqa: E402
+from ._plot import plot_portrait as plot_portrait  # noqa: E402
+from ._portrait import Panel as Panel  # noqa: E402
+from ._portrait import portrait_panels as portrait_panels  # noqa: E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,326 @@
+"""Equilibria of the training flow: found by Newton's method, classified by spectrum.
+
+An equilibrium z* has v(z*) = 0 for the flow v = (-grad_g F, +grad_d F). Its kind
+comes from the eigenvalues of the Jacobian J = dv/dz at z*; its Poincare-Hopf index
+is sign(det J) when J is invertible (for two angles, the winding number of v around
+z* otherwise). On the torus the indices of all equilibria sum to 0, the Euler
+characteristic of a torus, which checks that none was missed.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+from ._errors import InputError
+from ._objective import TWO_PI, Objective, flow_jacobian, value, vector_field
+from ._typing import ArrayLike
+
+KINDS = (
+    "spiral attractor",
+    "spiral repeller",
+    "center",
+    "node attractor",
+    "node repeller",
+    "saddle",
+    "degenerate",
+)
+"""The kinds an equilibrium can have, from the eigenvalues of the flow's Jacobian."""
+
+ZERO_TOL = 1e-7
+"""A real or imaginary part is zero when |part| <= ZERO_TOL * (1 + |lambda|)."""
+
+_DEFAULT_STARTS = {1: 64, 2: 24, 3: 10, 4: 6}
+_MAX_AUTO_STARTS = 2**17  # the doubling of default starts stops below this many
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """One equilibrium of the flow.
+
+    Attributes:
+        theta: the point (theta_g..., theta_d...), wrapped into [-pi, pi).
+        eigenvalues: the Jacobian's eigenvalues, sorted by real then imaginary part.
+        kind: one of :data:`KINDS`.
+        nash: theta_g is a local minimum of F(., theta_d) and theta_d a local
+            maximum of F(theta_g, .) (flat directions allowed).
+        index: the Poincare-Hopf index, +1, -1 or 0.
+        value: F at theta.
+    """
+
+    theta: np.ndarray
+    eigenvalues: np.ndarray
+    kind: str
+    nash: bool
+    index: int
+    value: float
+
+    @property
+    def stable(self) -> bool:
+        """Every eigenvalue has a negative real part (asymptotic stability)."""
+        return self.kind in ("spiral attractor", "node attractor")
+
+    def to_json(self) -> dict:
+        """The contract's JSON form of one equilibrium."""
+        return {
+            "theta": [float(x) for x in self.theta],
+            "eigenvalues": [[float(e.real), float(e.imag)] for e in self.eigenvalues],
+            "kind": self.kind,
+            "nash": bool(self.nash),
+            "index": int(self.index),
+        }
+
+
+@dataclass(frozen=True)
+class Equilibria:
+    """All equilibria found, with the Poincare-Hopf check.
+
+    Attributes:
+        points: the :class:`Equilibrium` objects, sorted by theta.
+        starts: how many Newton starts were used.
+        converged: how many starts converged to an equilibrium.
+    """
+
+    points: list[Equilibrium]
+    starts: int
+    converged: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def index_sum(self) -> int:
+        return int(sum(point.index for point in self.points))
+
+    @property
+    def poincare_hopf_ok(self) -> bool:
+        """The indices sum to 0 (the torus's Euler characteristic) and none is 0.
+
+        False means an equilibrium was missed or one is degenerate with an index
+        that could not be computed; more Newton starts may help.
+        """
+        return self.index_sum == 0 and all(p.index != 0 for p in self.points)
+
+    def count(self, kind: str) -> int:
+        return sum(point.kind == kind for point in self.points)
+
+
+def find_equilibria(
+    objective: Objective,
+    *,
+    starts: int | None = None,
+    zero_tol: float = ZERO_TOL,
+    merge_tol: float = 1e-6,
+) -> Equilibria:
+    """Find and classify every equilibrium of the flow on the torus.
+
+    Newton's method (optimistix) runs from a grid of ``starts`` points per angle;
+    the converged points are wrapped into [-pi, pi) and merged when closer than
+    ``merge_tol`` on the torus. At each, ``jax.jacfwd`` gives the Jacobian of the
+    flow, whose eigenvalues give the kind, and the Hessian blocks of F decide
+    whether it is a Nash equilibrium.
+
+    Arguments:
+        objective: the game, on the torus.
+        starts: Newton starts per angle. By default 24 for two angles (64, 10, 6 for
+            one, three, four), doubled while the Poincare-Hopf check fails, up to
+            2**17 starts in all; a given number is used once as it is.
+        zero_tol: the tolerance of :data:`ZERO_TOL` for zero real/imaginary parts.
+        merge_tol: points closer than this (max-norm on the torus) are one.
+
+    Returns:
+        :class:`Equilibria`, with the Poincare-Hopf check.
+
+    Example: F = sin(theta_g) sin(theta_d) has 4 centres and 4 saddles.
+        >>> from jaxfgan import UserObjective
+        >>> F = UserObjective(lambda g, d: jnp.sin(g[0]) * jnp.sin(d[0]))
+        >>> found = find_equilibria(F)
+        >>> found.count("center"), found.count("saddle"), found.index_sum
+        (4, 4, 0)
+    """
+    if starts is not None and (not isinstance(starts, int) or starts < 1):
+        raise InputError(
+            f"find_equilibria: starts must be an integer >= 1, got {starts}"
+        )
+    per_angle = _DEFAULT_STARTS.get(objective.n, 4) if starts is None else starts
+    roots = np.zeros((0, objective.n))
+    total = 0
+    while True:
+        y0 = _start_grid(objective.n, per_angle)
+        found, ok = _newton_batch(objective, jnp.asarray(y0))
+        roots = np.concatenate([roots, np.asarray(found)[np.asarray(ok)]])
+        total += len(y0)
+        merged = _merge(_wrap(roots), merge_tol)
+        points = [classify(objective, z, zero_tol=zero_tol) for z in merged]
+        result = Equilibria(points=points, starts=total, converged=len(roots))
+        if starts is not None or result.poincare_hopf_ok:
+            return result
+        per_angle *= 2
+        if per_angle**objective.n > _MAX_AUTO_STARTS:
+            return result
+
+
+def classify(objective: Objective, theta: ArrayLike, *, zero_tol: float = ZERO_TOL):
+    """Classify the equilibrium at ``theta``: its spectrum, kind, index and Nash flag.
+
+    Example: the exponential GAN's Nash point (0, 0), eigenvalues -1/4 +- i sqrt(15)/4.
+        >>> from jaxfgan import exponential_gan
+        >>> e = classify(exponential_gan(), [0.0, 0.0])
+        >>> e.kind, e.nash, np.round(e.eigenvalues, 6).tolist()
+        ('spiral attractor', True, [(-0.25-0.968246j), (-0.25+0.968246j)])
+    """
+    theta = jnp.asarray(theta, dtype=float)
+    jac = np.asarray(flow_jacobian(objective, theta))
+    eigvals = np.linalg.eigvals(jac)
+    eigvals = eigvals[np.lexsort((eigvals.imag, eigvals.real))]
+    kind = kind_from_eigenvalues(eigvals, zero_tol)
+    return Equilibrium(
+        theta=np.asarray(theta),
+        eigenvalues=eigvals,
+        kind=kind,
+        nash=is_nash(objective, theta, zero_tol=zero_tol),
+        index=_index(objective, theta, jac, kind),
+        value=float(value(objective, theta)),
+    )
+
+
+def kind_from_eigenvalues(eigvals: ArrayLike, zero_tol: float = ZERO_TOL) -> str:
+    """The kind of an equilibrium from its eigenvalues (see :data:`KINDS`).
+
+    Example:
+        >>> kind_from_eigenvalues([-0.25 + 0.97j, -0.25 - 0.97j])
+        'spiral attractor'
+    """
+    eigvals = np.asarray(eigvals, dtype=complex)
+    scale = zero_tol * (1.0 + np.abs(eigvals))
+    re = np.where(np.abs(eigvals.real) <= scale, 0.0, eigvals.real)
+    rotating = np.any(np.abs(eigvals.imag) > scale)
+    if np.any(np.abs(eigvals) <= zero_tol):
+        return "degenerate"
+    if np.all(re == 0):
+        return "center"
+    if np.any(re == 0):
+        return "degenerate"
+    if np.any(re > 0) and np.any(re < 0):
+        return "saddle"
+    direction = "attractor" if np.all(re < 0) else "repeller"
+    return f"{'spiral' if rotating else 'node'} {direction}"
+
+
+def is_nash(
+    objective: Objective, theta: ArrayLike, *, zero_tol: float = ZERO_TOL
+) -> bool:
+    """Whether ``theta`` is a local Nash equilibrium of the min-max game.
+
+    theta_g must be a local minimum of F(., theta_d) and theta_d a local maximum of
+    F(theta_g, .). Each player's Hessian block decides when it is definite; where it
+    is singular, F is probed at distances 1e-3, 1e-2 and 5e-2 along +- each flat
+    direction, and a decrease (for the generator) or increase (for the
+    discriminator) beyond round-off rules the point out.
+
+    Notes:
+        The probe looks along the flat directions only; a higher-order saddle that
+        bends away from them is not detected.
+    """
+    theta = jnp.asarray(theta, dtype=float)
+    hessian = np.asarray(jax.hessian(lambda z: value(objective, z))(theta))
+    n_g = objective.n_g
+    blocks = [(slice(0, n_g), 1.0), (slice(n_g, objective.n), -1.0)]
+    return all(
+        _is_local_min(objective, theta, part, sign, hessian, zero_tol)
+        for part, sign in blocks
+    )
+
+
+def _is_local_min(objective, theta, part, sign, hessian, zero_tol):
+    """Is sign * F a local minimum at theta along the coordinates ``part``?"""
+    block = sign * hessian[part, part]
+    curvatures, directions = np.linalg.eigh(block)
+    flat = np.abs(curvatures) <= zero_tol * (1.0 + np.max(np.abs(curvatures)))
+    if np.any(curvatures[~flat] < 0):
+        return False
+    if not np.any(flat):
+        return True
+    centre = sign * float(value(objective, theta))
+    slack = 1e-11 * (1.0 + abs(centre))
+    for direction in directions[:, flat].T:
+        step = np.zeros(objective.n)
+        step[part] = direction
+        for distance in (1e-3, 1e-2, 5e-2):
+            for side in (1.0, -1.0):
+                nearby = theta + side * distance * jnp.asarray(step)
+                if sign * float(value(objective, nearby)) < centre - slack:
+                    return False
+    return True
+
+
+def _index(objective, theta, jac, kind) -> int:
+    determinant = np.linalg.det(jac)
+    if kind != "degenerate" and determinant != 0:
+        return int(np.sign(determinant))
+    if objective.n == 2:
+        return _winding_index(objective, theta)
+    return 0
+
+
+def _winding_index(objective, theta, radius=1e-3, points=720) -> int:
+    """The winding number of v around a small circle centred on theta (two angles)."""
+    angles = np.linspace(0.0, TWO_PI, points, endpoint=False)
+    circle = np.asarray(theta) + radius * np.stack([np.cos(angles), np.sin(angles)], 1)
+    field_values = np.asarray(jax.vmap(lambda z: vector_field(objective, z))(circle))
+    heading = np.unwrap(np.arctan2(field_values[:, 1], field_values[:, 0]))
+    return int(round(_closed_turn(heading) / TWO_PI))
+
+
+def _closed_turn(heading: np.ndarray) -> float:
+    """Total turning of a closed loop of headings, including the closing segment."""
+    closing = math.remainder(heading[0] - heading[-1], TWO_PI)
+    return float(heading[-1] - heading[0] + closing)
+
+
+def _start_grid(n: int, per_angle: int) -> np.ndarray:
+    """A grid of per_angle**n starts, offset so none lies on a symmetry line."""
+    line = -math.pi + (np.arange(per_angle) + 0.5) * TWO_PI / per_angle + 0.0123
+    mesh = np.meshgrid(*[line] * n, indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1)
+
+
+@eqx.filter_jit
+def _newton_batch(objective: Objective, y0):
+    solver = optx.Newton(rtol=1e-12, atol=1e-12)
+
+    def solve_one(start):
+        sol = optx.root_find(
+            lambda z, args: vector_field(objective, z),
+            solver,
+            start,
+            max_steps=64,
+            throw=False,
+        )
+        residual = jnp.max(jnp.abs(vector_field(objective, sol.value)))
+        ok = (sol.result == optx.RESULTS.successful) & (residual <= 1e-9)
+        return sol.value, ok & jnp.all(jnp.isfinite(sol.value))
+
+    return jax.vmap(solve_one)(y0)
+
+
+def _wrap(points: np.ndarray) -> np.ndarray:
+    """Wrap into [-pi, pi); a coordinate within 1e-10 of pi becomes -pi (same point)."""
+    wrapped = np.mod(points + math.pi, TWO_PI) - math.pi
+    return np.where(wrapped > math.pi - 1e-10, -math.pi, wrapped)
+
+
+def _merge(points: np.ndarray, tol: float) -> list[np.ndarray]:
+    """Greedy merge of points closer than ``tol`` on the torus, sorted by theta."""
+    kept: list[np.ndarray] = []
+    for point in points:
+        if not any(_torus_gap(point, other) < tol for other in kept):
+            kept.append(point)
+    return sorted(kept, key=lambda p: tuple(np.round(p, 9)))
+
+
+def _torus_gap(a: np.ndarray, b: np.ndarray) -> float:
+    diff = np.mod(a - b + math.pi, TWO_PI) - math.pi
+    return float(np.max(np.abs(diff)))

@@ -1,0 +1,209 @@
+"""Fourier series of an objective on the torus, and its truncation at an order N.
+
+F(theta) = sum_k c_k exp(i k . theta), k in Z^n. The coefficients come from the FFT
+of F sampled on a grid of M points per angle, theta_j = 2 pi j / M:
+c_k = M^-n sum_j F(theta_j) exp(-i k . theta_j). Truncation at order N keeps the
+modes with max_j |k_j| <= N, which needs 2N + 1 <= M.
+
+The truncated series is evaluated in real form. Per angle it uses the 2N + 1
+harmonics h(theta) = [1, cos theta, ..., cos N theta, sin theta, ..., sin N theta],
+and F_N(theta) = sum_m A[m_1..m_n] h_{m_1}(theta_1) ... h_{m_n}(theta_n): one
+contraction per angle, which under vmap becomes a matrix product.
+"""
+
+import math
+from dataclasses import dataclass
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import InputError
+from ._objective import TWO_PI, Objective, value
+from ._typing import Array
+
+MAX_GRID_POINTS = 2**28
+"""The largest M**n sampled: 2**28 float64 values take 2 GiB before the FFT."""
+
+_SAMPLE_BATCH = 65536
+
+
+class FourierSeries(Objective):
+    """The order-N truncation of an objective's Fourier series, as an objective.
+
+    ``coeffs`` is the real coefficient tensor A of shape (2N+1,)*n in the harmonic
+    basis of the module docstring; ``order`` is N. Build it with
+    :func:`fourier_series` or :meth:`FourierCoefficients.truncate`.
+    """
+
+    coeffs: Array
+    order: int = eqx.field(static=True)
+
+    def __call__(self, theta_g: Array, theta_d: Array) -> Array:
+        harmonics = angle_harmonics(jnp.concatenate([theta_g, theta_d]), self.order)
+        result = self.coeffs
+        for h in harmonics:  # n contractions, n <= 4: a static loop over angles
+            result = jnp.tensordot(h, result, axes=(0, 0), precision="highest")
+        return result
+
+    def complex_coefficients(self) -> Array:
+        """The coefficients c_k, shape (2N+1,)*n, index k + N along each axis."""
+        inverse = jnp.asarray(_real_to_complex(self.order))
+        result = self.coeffs.astype(inverse.dtype)
+        for _ in range(self.n):
+            result = jnp.tensordot(result, inverse, axes=(0, 0))
+        return result
+
+
+def angle_harmonics(z: Array, order: int) -> Array:
+    """[1, cos k z_j (k = 1..N), sin k z_j (k = 1..N)] for each angle z_j: (n, 2N+1)."""
+    k = jnp.arange(1, order + 1, dtype=z.dtype)
+    phase = z[:, None] * k[None, :]
+    ones = jnp.ones((z.shape[0], 1), z.dtype)
+    return jnp.concatenate([ones, jnp.cos(phase), jnp.sin(phase)], axis=1)
+
+
+@dataclass(frozen=True)
+class FourierCoefficients:
+    """An objective's samples on the grid and all M**n Fourier coefficients.
+
+    Attributes:
+        samples: F(theta_j), shape (M,)*n, theta_j = 2 pi j / M.
+        coeffs: c_k in FFT order (k mod M along each axis), complex, shape (M,)*n.
+        n_g, n_d: the players' numbers of angles.
+    """
+
+    samples: Array
+    coeffs: Array
+    n_g: int
+    n_d: int
+
+    @property
+    def grid(self) -> int:
+        return self.samples.shape[0]
+
+    def truncate(self, order: int) -> FourierSeries:
+        """The order-N series as an objective (see :class:`FourierSeries`)."""
+        self._check_order(order)
+        centred = self.modes_tensor(order)
+        forward = jnp.asarray(_complex_to_real(order))
+        for _ in range(self.n_g + self.n_d):
+            centred = jnp.tensordot(centred, forward, axes=(0, 0))
+        return FourierSeries(
+            n_g=self.n_g, n_d=self.n_d, coeffs=jnp.real(centred), order=order
+        )
+
+    def modes_tensor(self, order: int) -> Array:
+        """c_k for max_j |k_j| <= N, shape (2N+1,)*n, index k + N along each axis."""
+        self._check_order(order)
+        index = np.arange(-order, order + 1) % self.grid
+        return self.coeffs[np.ix_(*[index] * self.coeffs.ndim)]
+
+    def sup_error(self, order: int) -> float:
+        """max over the grid of |F - F_N|, F_N the order-N truncation."""
+        self._check_order(order)
+        kept = jnp.fft.ifftn(self.coeffs * self._mask(order)) * self.samples.size
+        return float(jnp.max(jnp.abs(jnp.real(kept) - self.samples)))
+
+    def energy_captured(self, order: int) -> float:
+        """The share of sum_k |c_k|^2 (Parseval) kept by the order-N truncation."""
+        self._check_order(order)
+        power = jnp.abs(self.coeffs) ** 2
+        return float(jnp.sum(power * self._mask(order)) / jnp.sum(power))
+
+    def _mask(self, order: int) -> Array:
+        k = np.abs(np.fft.fftfreq(self.grid, 1.0 / self.grid))
+        grids = np.meshgrid(*[k] * self.coeffs.ndim, indexing="ij")
+        return jnp.asarray(np.max(np.stack(grids), axis=0) <= order)
+
+    def _check_order(self, order: int) -> None:
+        if not isinstance(order, int | np.integer) or order < 0:
+            raise InputError(f"fourier: order must be an integer >= 0, got {order!r}")
+        if 2 * order + 1 > self.grid:
+            raise InputError(
+                f"fourier: order {order} needs a grid of at least {2 * order + 1} "
+                f"points per angle (2N+1), got {self.grid}; raise the grid or lower "
+                f"the order (at most {(self.grid - 1) // 2})"
+            )
+
+
+def fourier_coefficients(objective: Objective, grid: int = 128) -> FourierCoefficients:
+    """Sample ``objective`` on a grid of ``grid`` points per angle and take its FFT.
+
+    Arguments:
+        objective: any objective on the torus, with n = n_g + n_d angles.
+        grid: M, points per angle; M**n must stay below 2**28.
+
+    Returns:
+        A :class:`FourierCoefficients` with the samples and every coefficient c_k.
+
+    Example: cos(theta_g) sin(theta_d) has c_(+-1, +-1) = +-1/(4i), i.e. |c| = 1/4.
+        >>> from jaxfgan import UserObjective
+        >>> F = UserObjective(lambda g, d: jnp.cos(g[0]) * jnp.sin(d[0]))
+        >>> c = fourier_coefficients(F, grid=8).modes_tensor(1)
+        >>> round(float(abs(c[2, 2])), 12)
+        0.25
+    """
+    n = objective.n
+    if not isinstance(grid, int | np.integer) or grid < 1:
+        raise InputError(f"fourier: grid must be an integer >= 1, got {grid!r}")
+    if grid**n > MAX_GRID_POINTS:
+        raise InputError(
+            f"fourier: a grid of {grid} points per angle over {n} angles is "
+            f"{grid**n} samples, above the limit {MAX_GRID_POINTS}; use a smaller grid"
+        )
+    samples = sample_on_grid(objective, grid)
+    coeffs = jnp.fft.fftn(samples) / samples.size
+    return FourierCoefficients(samples, coeffs, objective.n_g, objective.n_d)
+
+
+def fourier_series(objective: Objective, order: int, grid: int = 128) -> FourierSeries:
+    """The order-N truncated Fourier series of ``objective`` (grid of M per angle).
+
+    Example: a function that is its own order-1 series comes back unchanged.
+        >>> from jaxfgan import UserObjective
+        >>> F = UserObjective(lambda g, d: jnp.sin(g[0]) * jnp.sin(d[0]))
+        >>> F1 = fourier_series(F, order=1, grid=16)
+        >>> round(float(F1(jnp.array([0.3]), jnp.array([1.1]))), 12)
+        0.264004676968
+    """
+    return fourier_coefficients(objective, grid).truncate(order)
+
+
+def sample_on_grid(objective: Objective, grid: int) -> Array:
+    """F at theta_j = 2 pi j / M on the full grid, shape (M,)*n, in batches."""
+    total = grid**objective.n
+    batch = min(_SAMPLE_BATCH, total)
+    count = math.ceil(total / batch)
+    flat = jnp.arange(count * batch).reshape(count, batch) % total
+    samples = _sample_batches(objective, flat, grid)
+    return samples.reshape(-1)[:total].reshape((grid,) * objective.n)
+
+
+@eqx.filter_jit
+def _sample_batches(objective: Objective, flat: Array, grid: int) -> Array:
+    def one_batch(indices):
+        digits = jnp.stack(jnp.unravel_index(indices, (grid,) * objective.n), axis=-1)
+        points = digits.astype(float) * (TWO_PI / grid)
+        return jax.vmap(lambda z: value(objective, z))(points)
+
+    return jax.lax.map(one_batch, flat)
+
+
+def _complex_to_real(order: int) -> np.ndarray:
+    """R with exp(i k theta) = sum_m R[k + N, m] h_m(theta) for k = -N..N."""
+    size = 2 * order + 1
+    matrix = np.zeros((size, size), complex)
+    matrix[order, 0] = 1.0
+    for k in range(1, order + 1):
+        matrix[order + k, k] = 1.0
+        matrix[order + k, order + k] = 1.0j
+        matrix[order - k, k] = 1.0
+        matrix[order - k, order + k] = -1.0j
+    return matrix
+
+
+def _real_to_complex(order: int) -> np.ndarray:
+    """R^-1, so that h_m = sum_k R^-1[m, k + N] exp(i k theta)."""
+    return np.linalg.inv(_complex_to_real(order))

@@ -1,0 +1,191 @@
+"""Drawing phase portraits with matplotlib."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; the library never opens a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from ._portrait import Panel  # noqa: E402
+
+MARKERS = {
+    "spiral attractor": dict(marker="o", color="#e41a1c"),
+    "node attractor": dict(marker="s", color="#e41a1c"),
+    "spiral repeller": dict(marker="o", color="#ff9f1c"),
+    "node repeller": dict(marker="s", color="#ff9f1c"),
+    "center": dict(marker="o", color="#ffffff"),
+    "saddle": dict(marker="X", color="#3fc1ff"),
+    "degenerate": dict(marker="D", color="#9e9e9e"),
+}
+"""How each kind of equilibrium is drawn."""
+
+_TICKS = [-math.pi, -math.pi / 2, 0.0, math.pi / 2, math.pi]
+_TICK_LABELS = ["$-\\pi$", "$-\\pi/2$", "0", "$\\pi/2$", "$\\pi$"]
+
+
+def plot_portrait(panels: list[Panel], title: str | None = None) -> plt.Figure:
+    """Draw one panel per objective: F as a heat map, streamlines of the flow,
+    integrated trajectories and the equilibria marked by kind (Nash ones ringed).
+
+    Arguments:
+        panels: from :func:`jaxfgan.portrait_panels`.
+        title: an optional title over the figure.
+
+    Returns:
+        The matplotlib figure (save it with ``fig.savefig``).
+    """
+    columns = min(len(panels), 3)
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(4.6 * columns, 4.4 * rows),
+        squeeze=False,
+        layout="constrained",
+    )
+    limits = _colour_limits(panels)
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        image = _draw_panel(ax, panel, limits)
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="F($\\theta_G$, $\\theta_D$)")
+    _legend(fig, axes, panels)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _draw_panel(ax, panel: Panel, limits):
+    image = ax.pcolormesh(
+        panel.axis,
+        panel.axis,
+        panel.heights,
+        cmap="viridis",
+        vmin=limits[0],
+        vmax=limits[1],
+        shading="auto",
+        rasterized=True,
+    )
+    ax.streamplot(
+        panel.stream_axis,
+        panel.stream_axis,
+        panel.velocity[0],
+        panel.velocity[1],
+        color="white",
+        linewidth=0.5,
+        density=0.9,
+        arrowsize=0.6,
+    )
+    for path in panel.paths:
+        ax.plot(*_broken(path).T, color="black", linewidth=0.9, alpha=0.8)
+        ax.plot(*path[0], marker=".", color="black", markersize=3)
+    _draw_equilibria(ax, panel)
+    ax.set_title(_panel_title(panel), fontsize=10)
+    ax.set(
+        xlim=(-math.pi, math.pi),
+        ylim=(-math.pi, math.pi),
+        aspect="equal",
+        xlabel="$\\theta_G$ (rad)",
+        ylabel="$\\theta_D$ (rad)",
+    )
+    ax.set_xticks(_TICKS, _TICK_LABELS)
+    ax.set_yticks(_TICKS, _TICK_LABELS)
+    return image
+
+
+def _draw_equilibria(ax, panel: Panel) -> None:
+    for point in panel.equilibria.points:
+        copies = _torus_copies(point.theta)
+        style = MARKERS[point.kind]
+        ax.scatter(
+            copies[:, 0],
+            copies[:, 1],
+            s=70,
+            marker=style["marker"],
+            facecolor=style["color"],
+            edgecolor="black",
+            linewidth=1.0,
+            zorder=5,
+            clip_on=True,
+        )
+        if point.nash:
+            ax.scatter(
+                copies[:, 0],
+                copies[:, 1],
+                s=260,
+                marker="o",
+                facecolor="none",
+                edgecolor="white",
+                linewidth=1.6,
+                zorder=4,
+            )
+
+
+def _torus_copies(theta: np.ndarray) -> np.ndarray:
+    """A point on the edge -pi of the square is drawn at +pi too."""
+    shifts = [np.array([a, b]) for a in (0, 2 * math.pi) for b in (0, 2 * math.pi)]
+    copies = [theta + s for s in shifts if np.all(theta + s <= math.pi + 1e-9)]
+    return np.array(copies)
+
+
+def _panel_title(panel: Panel) -> str:
+    found = panel.equilibria
+    check = "index sum 0" if found.poincare_hopf_ok else f"index sum {found.index_sum}!"
+    if panel.order is None:
+        return f"{panel.label}  ({check})"
+    return f"{panel.label}: sup error {panel.sup_error:.2g}  ({check})"
+
+
+def _broken(path: np.ndarray) -> np.ndarray:
+    """NaN between points where the wrapped path jumps across the square's edge."""
+    jumps = np.any(np.abs(np.diff(path, axis=0)) > math.pi, axis=1)
+    return np.insert(path, np.nonzero(jumps)[0] + 1, np.nan, axis=0)
+
+
+def _colour_limits(panels: list[Panel]) -> tuple[float, float]:
+    exact = panels[0].heights
+    return float(np.min(exact)), float(np.max(exact))
+
+
+def _legend(fig, axes, panels: list[Panel]) -> None:
+    kinds = sorted(
+        {p.kind for panel in panels for p in panel.equilibria.points},
+        key=list(MARKERS).index,
+    )
+    handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            markersize=8,
+            markeredgecolor="black",
+            marker=MARKERS[k]["marker"],
+            markerfacecolor=MARKERS[k]["color"],
+            label=k,
+        )
+        for k in kinds
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            markersize=13,
+            markerfacecolor="none",
+            markeredgecolor="black",
+            label="Nash equilibrium (ring)",
+        )
+    )
+    handles.append(Line2D([], [], color="black", label="trajectory"))
+    spare = axes.flat[len(panels) :]
+    if len(spare):
+        spare[0].legend(
+            handles=handles, loc="center", frameon=False, title="equilibria"
+        )
+    else:
+        fig.legend(handles=handles, loc="outside lower center", ncols=4)

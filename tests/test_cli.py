@@ -1,0 +1,250 @@
+"""The command line: its JSON contracts, real data, and every bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import jaxfgan as jf
+from jaxfgan._cli import main
+
+USER_OBJECTIVE = """
+import jax.numpy as jnp
+
+def F(theta_g, theta_d):
+    return jnp.cos(theta_g[0]) * jnp.sin(theta_d[0])
+
+def vector_valued(theta_g, theta_d):
+    return jnp.stack([theta_g[0], theta_d[0]])
+
+def not_jax(theta_g, theta_d):
+    import math
+    return math.sin(theta_g[0])
+"""
+
+
+@pytest.fixture
+def user_file(tmp_path):
+    path = tmp_path / "game.py"
+    path.write_text(USER_OBJECTIVE)
+    return path
+
+
+def _run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _fails(capsys, *argv, expect):
+    """Exit 2, one line on stderr naming the problem, nothing on stdout."""
+    status, out, err = _run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert expect in err, err
+    return err
+
+
+def test_equilibria_json_contract(capsys):
+    status, out, _ = _run(capsys, "equilibria", "--json")
+    assert status == 0
+    record = json.loads(out)
+    assert set(record) >= {"order", "equilibria", "index_sum", "learned_rate"}
+    assert record["order"] is None and record["index_sum"] == 0
+    assert record["learned_rate"] == pytest.approx(1.0, rel=1e-10)
+    for point in record["equilibria"]:
+        assert set(point) == {"theta", "eigenvalues", "kind", "nash", "index"}
+        assert all(-np.pi <= x < np.pi for x in point["theta"])
+    nash = [p for p in record["equilibria"] if p["nash"]]
+    assert len(nash) == 4
+    np.testing.assert_allclose(
+        nash[0]["eigenvalues"],
+        [[-0.25, -np.sqrt(15) / 4], [-0.25, np.sqrt(15) / 4]],
+        atol=1e-10,
+    )
+
+
+@pytest.mark.parametrize("name", ["aircondit", "coal"])
+def test_equilibria_on_real_data_learns_mle_rate(capsys, name):
+    path = jf.dataset_path(name)
+    samples = np.loadtxt(path, delimiter=",", skiprows=1)
+    status, out, _ = _run(capsys, "equilibria", "--data", str(path), "--json")
+    assert status == 0
+    assert json.loads(out)["learned_rate"] == pytest.approx(
+        1 / samples.mean(), rel=1e-10
+    )
+
+
+def test_series_equilibria_order_one(capsys):
+    status, out, _ = _run(capsys, "equilibria", "--order", "1", "--json")
+    record = json.loads(out)
+    assert status == 0 and record["order"] == 1
+    assert sum(p["kind"] == "center" for p in record["equilibria"]) == 4
+
+
+def test_fourier_json_closed_form(capsys, user_file):
+    # cos g sin d = (e^{ig} + e^{-ig})(e^{id} - e^{-id}) / (4i): c_(+-1, +1) = -i/4,
+    # c_(+-1, -1) = +i/4, every other coefficient 0.
+    status, out, _ = _run(
+        capsys,
+        "fourier",
+        "--objective",
+        f"{user_file}:F",
+        "--order",
+        "1",
+        "--grid",
+        "8",
+        "--json",
+    )
+    assert status == 0
+    record = json.loads(out)
+    assert len(record["modes"]) == 9 and record["sup_error"] < 1e-14
+    for mode, (re, im) in zip(record["modes"], record["coefficients"], strict=True):
+        expected = {1: -0.25, -1: 0.25}.get(mode[1], 0.0) if mode[0] != 0 else 0.0
+        assert re == pytest.approx(0.0, abs=1e-15)
+        assert im == pytest.approx(expected, abs=1e-15)
+
+
+def test_portrait_writes_figure_and_summary(capsys, tmp_path, user_file):
+    out_dir = tmp_path / "result"
+    status, out, _ = _run(
+        capsys,
+        "portrait",
+        "--objective",
+        f"{user_file}:F",
+        "--orders",
+        "1",
+        "--fourier-grid",
+        "16",
+        "--starts",
+        "8",
+        "--out",
+        str(out_dir),
+    )
+    assert status == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["portrait.png", "summary.json"]
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert [p["order"] for p in summary["panels"]] == [None, 1]
+    assert all(p["index_sum"] == 0 for p in summary["panels"])
+    assert summary["versions"]["jax"] and summary["settings"]["orders"] == [1]
+    # cos g sin d: 4 centres (index 1) and 4 saddles at (0, +-pi/2), (pi, +-pi/2)
+    kinds = sorted(p["kind"] for p in summary["panels"][0]["equilibria"])
+    assert kinds == ["center"] * 4 + ["saddle"] * 4
+    assert (out_dir / "portrait.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Poincare-Hopf holds" in out
+
+
+BAD_DATA = {
+    "nonnumeric.csv": ("hours\n3\nabc\n", "line 3: 'abc' is not a number"),
+    "nan.csv": ("hours\n3\nnan\n", "line 3: 'nan' is not a finite number"),
+    "inf.csv": ("hours\n3\ninf\n", "line 3: 'inf' is not a finite number"),
+    "negative.csv": ("hours\n3\n-2\n", "line 3: -2 is negative"),
+    "empty_column.csv": ("hours\n", "column 'hours' has no values"),
+    "empty_cell.csv": ("hours,days\n3,4\n,5\n", "line 3: column 'hours' is empty"),
+    "empty.csv": ("", "the file is empty"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_DATA))
+def test_bad_data_files(capsys, tmp_path, name):
+    content, expect = BAD_DATA[name]
+    path = tmp_path / name
+    path.write_text(content)
+    out_dir = tmp_path / "out"
+    err = _fails(
+        capsys, "portrait", "--data", str(path), "--out", str(out_dir), expect=expect
+    )
+    assert str(path) in err
+    assert not out_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, expect",
+    [
+        (["--data", "/nonexistent/x.csv"], "/nonexistent/x.csv: no such file"),
+        (["--data", "."], "is a directory"),
+        (["--data", "aircondit", "--column", "minutes"], "no column 'minutes'"),
+        (["--rate", "0"], "--rate must be > 0"),
+        (["--rate", "-1"], "--rate must be > 0"),
+        (["--unit", "0"], "--unit must be > 0"),
+        (["--gen-scale", "-1"], "--gen-scale must be > 0"),
+        (["--order", "70"], "order 70 needs a Fourier grid of at least 141"),
+        (["--objective", "nowhere.py:F"], "nowhere.py: no such file"),
+        (["--objective", "no_such_module_xyz:F"], "cannot load no_such_module_xyz"),
+        (["--objective", "F"], "expected path/to/file.py:NAME"),
+        (["--column", "hours"], "--column needs --data"),
+        (["--rate", "2", "--data", "aircondit"], "give one"),
+        (["--dims", "0,1", "--objective", "x.py:F"], "--dims"),
+    ],
+)
+def test_bad_options(capsys, argv, expect):
+    _fails(capsys, "equilibria", *argv, expect=expect)
+
+
+def test_zero_waiting_time_is_valid(capsys, tmp_path):
+    path = tmp_path / "zeros.csv"
+    path.write_text("days\n0\n1.5\n2\n0.0\n4\n")
+    status, out, _ = _run(capsys, "equilibria", "--data", str(path), "--json")
+    assert status == 0
+    assert json.loads(out)["learned_rate"] == pytest.approx(
+        1 / np.mean([0, 1.5, 2, 0, 4])
+    )
+
+
+@pytest.mark.parametrize(
+    "name, expect",
+    [
+        ("vector_valued", "must return a scalar"),
+        ("not_jax", "failed on angles"),
+        ("missing", "has no attribute 'missing'"),
+    ],
+)
+def test_bad_user_objectives(capsys, user_file, name, expect):
+    _fails(
+        capsys,
+        "fourier",
+        "--order",
+        "1",
+        "--objective",
+        f"{user_file}:{name}",
+        expect=expect,
+    )
+
+
+def test_syntax_error_in_objective_file(capsys, tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def F(:\n")
+    _fails(
+        capsys,
+        "fourier",
+        "--order",
+        "1",
+        "--objective",
+        f"{path}:F",
+        expect="SyntaxError",
+    )
+
+
+def test_out_is_a_file(capsys, tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    _fails(capsys, "portrait", "--out", str(target), expect="is not a folder")
+    assert target.read_text() == "keep me"
+
+
+def test_argparse_errors_are_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "jaxfgan", "equilibria", "--order", "-3"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--order" in result.stderr
+
+
+def test_no_nash_is_said_plainly(capsys):
+    status, out, err = _run(capsys, "equilibria", "--data", "aircondit", "--unit", "1")
+    assert status == 0
+    assert "no Nash equilibrium learns the target" in err and "--unit" in err
