@@ -10,6 +10,8 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
 
 from ._errors import InputError
 from ._objective import Objective, vector_field
@@ -64,13 +66,20 @@ def integrate_flow(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     max_steps: int = 16384,
+    batch_size: int | None = None,
+    progress: bool = False,
 ) -> FlowSolution:
     """Integrate the flow (-grad_g F, +grad_d F) from each row of ``y0``.
 
     Tsit5 (5th order, adaptive) with a PID step-size controller. Failures are per
-    trajectory (see :attr:`FlowSolution.result`), never raised for the batch.
+    trajectory (see :attr:`FlowSolution.status`), never raised for the batch.
     Tolerances and times are traced values: a call with other numbers but the same
     shapes reuses the compiled solve.
+
+    With ``batch_size``, the starts are integrated in chunks of that size one after
+    another (the last one padded, so one compilation serves all); each chunk stops
+    when its own slowest trajectory finishes, and its results move to host memory,
+    so device memory is bounded by the chunk, not by the batch.
 
     Arguments:
         objective: the game.
@@ -79,6 +88,8 @@ def integrate_flow(
         ts: optional times in [t0, t1] at which to save the state, shape (T,).
         rtol, atol: the step-size controller's tolerances.
         max_steps: the step budget per trajectory (a static setting).
+        batch_size: integrate at most this many starts at once (default: all).
+        progress: show a progress bar over the chunks (tqdm).
 
     Returns:
         A :class:`FlowSolution`.
@@ -104,7 +115,17 @@ def integrate_flow(
         raise InputError(f"integrate_flow: need t1 > t0, got t0={t0}, t1={t1}")
     ts = jnp.zeros((0,)) if ts is None else jnp.asarray(ts, dtype=float)
     numbers = [jnp.asarray(x, dtype=float) for x in (t0, t1, rtol, atol)]
-    solution = _solve_batch(objective, y0, ts, *numbers, max_steps=max_steps)
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"integrate_flow: batch_size must be >= 1, got {batch_size}")
+    chunks = _Chunks(y0, batch_size or y0.shape[0])
+    if progress:
+        chunks = tqdm(chunks, desc="integrating", unit="chunk")
+    parts = [
+        _solve_chunk(objective, chunk, count, ts, numbers, max_steps)
+        for chunk, count in chunks
+    ]
+    solution = jax.tree.map(lambda *xs: jnp.concatenate(xs), *parts)
+    solution = eqx.tree_at(lambda s: s.ts, solution, ts)
     if single:
 
         def batched(s):
@@ -113,6 +134,29 @@ def integrate_flow(
         first = jax.tree.map(lambda x: x[0], batched(solution))
         return eqx.tree_at(batched, solution, first)
     return solution
+
+
+class _Chunks:
+    """Padded chunks of the starts: (chunk of exactly ``size`` rows, real rows)."""
+
+    def __init__(self, y0, size: int):
+        self.y0, self.size = y0, min(size, y0.shape[0])
+
+    def __len__(self) -> int:
+        return -(-self.y0.shape[0] // self.size)
+
+    def __iter__(self):
+        for begin in range(0, self.y0.shape[0], self.size):
+            chunk = self.y0[begin : begin + self.size]
+            count = chunk.shape[0]
+            padding = jnp.repeat(chunk[-1:], self.size - count, axis=0)
+            yield jnp.concatenate([chunk, padding]), count
+
+
+def _solve_chunk(objective, chunk, count, ts, numbers, max_steps) -> FlowSolution:
+    solution = _solve_batch(objective, chunk, ts, *numbers, max_steps=max_steps)
+    solution = jax.tree.map(lambda x: np.asarray(x)[:count], solution)
+    return eqx.tree_at(lambda s: s.ts, solution, np.asarray(ts))
 
 
 @eqx.filter_jit
