@@ -172,7 +172,7 @@ def classify(objective: Objective, theta: ArrayLike, *, zero_tol: float = ZERO_T
         ('spiral attractor', True, [(-0.25-0.968246j), (-0.25+0.968246j)])
     """
     theta = jnp.asarray(theta, dtype=float)
-    jac = np.asarray(flow_jacobian(objective, theta))
+    jac, hessian, centre = (np.asarray(x) for x in _local_data(objective, theta))
     eigvals = np.linalg.eigvals(jac)
     eigvals = eigvals[np.lexsort((eigvals.imag, eigvals.real))]
     kind = kind_from_eigenvalues(eigvals, zero_tol)
@@ -180,10 +180,30 @@ def classify(objective: Objective, theta: ArrayLike, *, zero_tol: float = ZERO_T
         theta=np.asarray(theta),
         eigenvalues=eigvals,
         kind=kind,
-        nash=is_nash(objective, theta, zero_tol=zero_tol),
+        nash=_nash_from(objective, theta, hessian, float(centre), zero_tol),
         index=_index(objective, theta, jac, kind),
-        value=float(value(objective, theta)),
+        value=float(centre),
     )
+
+
+@eqx.filter_jit
+def _local_data(objective: Objective, theta):
+    """The flow's Jacobian, F's Hessian and F at theta, in one compiled call."""
+
+    def f(z):
+        return value(objective, z)
+
+    return flow_jacobian(objective, theta), jax.hessian(f)(theta), f(theta)
+
+
+@eqx.filter_jit
+def _values(objective: Objective, points):
+    return jax.vmap(lambda z: value(objective, z))(points)
+
+
+@eqx.filter_jit
+def _fields(objective: Objective, points):
+    return jax.vmap(lambda z: vector_field(objective, z))(points)
 
 
 def kind_from_eigenvalues(eigvals: ArrayLike, zero_tol: float = ZERO_TOL) -> str:
@@ -225,16 +245,20 @@ def is_nash(
         bends away from them is not detected.
     """
     theta = jnp.asarray(theta, dtype=float)
-    hessian = np.asarray(jax.hessian(lambda z: value(objective, z))(theta))
+    _, hessian, centre = (np.asarray(x) for x in _local_data(objective, theta))
+    return _nash_from(objective, theta, hessian, float(centre), zero_tol)
+
+
+def _nash_from(objective, theta, hessian, centre, zero_tol) -> bool:
     n_g = objective.n_g
     blocks = [(slice(0, n_g), 1.0), (slice(n_g, objective.n), -1.0)]
     return all(
-        _is_local_min(objective, theta, part, sign, hessian, zero_tol)
+        _is_local_min(objective, theta, part, sign, hessian, centre, zero_tol)
         for part, sign in blocks
     )
 
 
-def _is_local_min(objective, theta, part, sign, hessian, zero_tol):
+def _is_local_min(objective, theta, part, sign, hessian, centre, zero_tol):
     """Is sign * F a local minimum at theta along the coordinates ``part``?"""
     block = sign * hessian[part, part]
     curvatures, directions = np.linalg.eigh(block)
@@ -243,17 +267,14 @@ def _is_local_min(objective, theta, part, sign, hessian, zero_tol):
         return False
     if not np.any(flat):
         return True
-    centre = sign * float(value(objective, theta))
+    steps = np.zeros((int(flat.sum()), objective.n))
+    steps[:, part] = directions[:, flat].T
+    distances = np.array([1e-3, 1e-2, 5e-2, -1e-3, -1e-2, -5e-2])
+    probes = np.asarray(theta) + distances[:, None, None] * steps[None, :, :]
+    probes = probes.reshape(-1, objective.n)
+    nearby = sign * np.asarray(_values(objective, jnp.asarray(probes)))
     slack = 1e-11 * (1.0 + abs(centre))
-    for direction in directions[:, flat].T:
-        step = np.zeros(objective.n)
-        step[part] = direction
-        for distance in (1e-3, 1e-2, 5e-2):
-            for side in (1.0, -1.0):
-                nearby = theta + side * distance * jnp.asarray(step)
-                if sign * float(value(objective, nearby)) < centre - slack:
-                    return False
-    return True
+    return bool(np.all(nearby >= sign * centre - slack))
 
 
 def _index(objective, theta, jac, kind) -> int:
@@ -269,7 +290,7 @@ def _winding_index(objective, theta, radius=1e-3, points=720) -> int:
     """The winding number of v around a small circle centred on theta (two angles)."""
     angles = np.linspace(0.0, TWO_PI, points, endpoint=False)
     circle = np.asarray(theta) + radius * np.stack([np.cos(angles), np.sin(angles)], 1)
-    field_values = np.asarray(jax.vmap(lambda z: vector_field(objective, z))(circle))
+    field_values = np.asarray(_fields(objective, jnp.asarray(circle)))
     heading = np.unwrap(np.arctan2(field_values[:, 1], field_values[:, 0]))
     return int(round(_closed_turn(heading) / TWO_PI))
 
