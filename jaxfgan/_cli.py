@@ -284,14 +284,10 @@ def _equilibria_text(label: str, found: Equilibria, rate: float | None) -> str:
         count = found.count(kind)
         nash = sum(p.kind == kind and p.nash for p in found.points)
         if count:
-            plural = kind if count == 1 else kind.replace("x", "xe") + "s"
-            counts.append(f"{count} {plural}" + (f" ({nash} Nash)" if nash else ""))
-    check = (
-        "index sum 0: Poincare-Hopf holds"
-        if found.poincare_hopf_ok
-        else f"index sum {found.index_sum}: Poincare-Hopf FAILS, an equilibrium was "
-        f"missed or is degenerate; try more starts"
-    )
+            name = "degenerate point" if kind == "degenerate" else kind
+            name += "" if count == 1 else "s"
+            counts.append(f"{count} {name}" + (f" ({nash} Nash)" if nash else ""))
+    check = found.poincare_hopf_message()
     text = f"{label}: {len(found.points)} equilibria: {', '.join(counts)}; {check}"
     if rate is not None:
         text += f"; learned rate {rate:.6g} (data units)"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import lineax as lx
 import numpy as np
 import optimistix as optx
 
@@ -106,6 +107,22 @@ class Equilibria:
     def count(self, kind: str) -> int:
         return sum(point.kind == kind for point in self.points)
 
+    def poincare_hopf_message(self) -> str:
+        """One sentence on the Poincare-Hopf check, and what to do if it fails."""
+        if self.poincare_hopf_ok:
+            return "index sum 0: Poincare-Hopf holds"
+        undefined = sum(point.index == 0 for point in self.points)
+        if undefined:
+            return (
+                f"index sum {self.index_sum}, but {undefined} degenerate equilibria "
+                f"have no computable index (they may form a continuum), so "
+                f"Poincare-Hopf cannot be checked"
+            )
+        return (
+            f"index sum {self.index_sum}: Poincare-Hopf FAILS, so an equilibrium "
+            f"was missed; try more starts"
+        )
+
 
 def find_equilibria(
     objective: Objective,
@@ -125,8 +142,9 @@ def find_equilibria(
     Arguments:
         objective: the game, on the torus.
         starts: Newton starts per angle. By default 24 for two angles (64, 10, 6 for
-            one, three, four), doubled while the Poincare-Hopf check fails, up to
-            2**17 starts in all; a given number is used once as it is.
+            one, three, four), doubled while the Poincare-Hopf check fails and no
+            equilibrium is degenerate, up to 2**17 starts in all; a given number is
+            used once as it is.
         zero_tol: the tolerance of :data:`ZERO_TOL` for zero real/imaginary parts.
         merge_tol: points closer than this (max-norm on the torus) are one.
 
@@ -155,7 +173,8 @@ def find_equilibria(
         merged = _merge(_wrap(roots), merge_tol)
         points = [classify(objective, z, zero_tol=zero_tol) for z in merged]
         result = Equilibria(points=points, starts=total, converged=len(roots))
-        if starts is not None or result.poincare_hopf_ok:
+        # More starts cannot mend a degenerate point (it may be non-isolated).
+        if starts is not None or result.poincare_hopf_ok or result.count("degenerate"):
             return result
         per_angle *= 2
         if per_angle**objective.n > _MAX_AUTO_STARTS:
@@ -291,6 +310,9 @@ def _winding_index(objective, theta, radius=1e-3, points=720) -> int:
     angles = np.linspace(0.0, TWO_PI, points, endpoint=False)
     circle = np.asarray(theta) + radius * np.stack([np.cos(angles), np.sin(angles)], 1)
     field_values = np.asarray(_fields(objective, jnp.asarray(circle)))
+    speeds = np.hypot(field_values[:, 0], field_values[:, 1])
+    if speeds.min() <= 1e-12 * max(1.0, speeds.max()):
+        return 0  # v vanishes on the circle: not an isolated zero at this scale
     heading = np.unwrap(np.arctan2(field_values[:, 1], field_values[:, 0]))
     return int(round(_closed_turn(heading) / TWO_PI))
 
@@ -310,7 +332,10 @@ def _start_grid(n: int, per_angle: int) -> np.ndarray:
 
 @eqx.filter_jit
 def _newton_batch(objective: Objective, y0):
-    solver = optx.Newton(rtol=1e-12, atol=1e-12)
+    # The SVD solve makes each step a pseudo-inverse step: the same as Newton where
+    # the Jacobian is invertible, and still defined where it is singular (a line
+    # of equilibria, F constant in one angle), where LU would return NaN.
+    solver = optx.Newton(rtol=1e-12, atol=1e-12, linear_solver=lx.SVD())
 
     def solve_one(start):
         sol = optx.root_find(

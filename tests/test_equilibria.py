@@ -157,3 +157,14 @@ def test_degenerate_index_from_winding():
 def test_bad_starts():
     with pytest.raises(jf.InputError, match="starts"):
         find_equilibria(SINE_PRODUCT, starts=0)
+
+
+def test_line_of_equilibria_is_not_called_clean():
+    # F = sin(g): v = (-cos g, 0) vanishes on the whole lines g = +-pi/2, J is
+    # singular everywhere; the pseudo-inverse Newton still lands on the lines.
+    found = find_equilibria(jf.UserObjective(lambda g, d: jnp.sin(g[0])), starts=8)
+    assert len(found.points) == 16  # 2 lines x 8 starting values of theta_d
+    assert all(p.kind == "degenerate" and p.index == 0 for p in found.points)
+    np.testing.assert_allclose(np.abs([p.theta[0] for p in found.points]), PI / 2)
+    assert not found.poincare_hopf_ok
+    assert "continuum" in found.poincare_hopf_message()
