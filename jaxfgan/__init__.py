@@ -6,6 +6,8 @@ classified in float64.
 
 import jax
 
+__version__ = "0.1.0"
+
 jax.config.update("jax_enable_x64", True)
 
 from ._data import DATASETS as DATASETS  # noqa: E402
@@ -37,5 +39,3 @@ from ._objective import wrap_angles as wrap_angles  # noqa: E402
 from ._plot import plot_portrait as plot_portrait  # noqa: E402
 from ._portrait import Panel as Panel  # noqa: E402
 from ._portrait import portrait_panels as portrait_panels  # noqa: E402
-
-__version__ = "0.1.0"

@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import __version__
 from ._equilibria import Equilibria, find_equilibria
 from ._errors import InputError
 from ._exponential import ExponentialGAN
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"jaxfgan {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) left: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(
             f"jaxfgan {args.command}: interrupted; nothing was written", file=sys.stderr
@@ -47,6 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="jaxfgan",
         description="Training dynamics of torus GANs through their Fourier modes.",
     )
+    parser.add_argument("--version", action="version", version=f"jaxfgan {__version__}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -104,7 +109,8 @@ def _equilibria_parser(commands) -> None:
         type=_positive,
         metavar="M",
         dest="starts",
-        help="Newton starts per angle (default 24 for two angles)",
+        help="Newton starts per angle, used as given (default: 24 for two angles, "
+        "doubled until the Poincare-Hopf index sum is 0)",
     )
     _fourier_grid_option(sub, "--fourier-grid")
     sub.add_argument("--json", action="store_true", help="print one JSON object")
@@ -158,7 +164,7 @@ def _run_portrait(args) -> int:
     begin = time.perf_counter()
     out = _check_out_dir(args.out)
     objective = build_objective(args)
-    _check_orders(args.orders, args.grid)
+    _check_orders(args.orders, args.grid, flow=True)
     _warn_nash(objective)
     panels = portrait_panels(objective, args.orders, grid=args.grid, starts=args.starts)
     figure = plot_portrait(panels, title=describe_model(objective))
@@ -185,7 +191,7 @@ def _run_equilibria(args) -> int:
     model = objective
     sup_error = None
     if args.order is not None:
-        _check_orders((args.order,), args.grid)
+        _check_orders((args.order,), args.grid, flow=True)
         coefficients = fourier_coefficients(objective, args.grid)
         sup_error = coefficients.sup_error(args.order)
         objective = coefficients.truncate(args.order)
@@ -205,6 +211,7 @@ def _run_equilibria(args) -> int:
     if sup_error is not None:
         label += f" (sup error {sup_error:.3g} on a {args.grid}-point grid)"
     print(_equilibria_text(label, found, record["learned_rate"]))
+    print(_equilibria_table(found))
     return 0
 
 
@@ -294,6 +301,27 @@ def _equilibria_text(label: str, found: Equilibria, rate: float | None) -> str:
     return text
 
 
+def _equilibria_table(found: Equilibria) -> str:
+    """One row per equilibrium: angles, kind, Nash flag, index, eigenvalues."""
+    rows = [
+        f"{'theta (rad)':>26}  {'kind':<16}  {'Nash':<4}  {'index':>5}  eigenvalues"
+    ]
+    for point in found.points:
+        theta = ", ".join(f"{x:+.6f}" for x in point.theta)
+        spectrum = ", ".join(_complex_text(e) for e in point.eigenvalues)
+        nash = "yes" if point.nash else "no"
+        rows.append(
+            f"{theta:>26}  {point.kind:<16}  {nash:<4}  {point.index:>+5d}  {spectrum}"
+        )
+    return "\n".join(rows)
+
+
+def _complex_text(number: complex) -> str:
+    if number.imag == 0:
+        return f"{number.real:.6g}"
+    return f"{number.real:.6g}{number.imag:+.6g}i"
+
+
 def _warn_nash(objective: Objective) -> None:
     if isinstance(objective, ExponentialGAN):
         problem = objective.nash_problem()
@@ -316,18 +344,26 @@ def _check_out_dir(text: str) -> Path:
 def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
     """Write every file under a temporary name first, then rename them all."""
     out.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
     staged = []
     for name, content in files.items():
         handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the file
         staged.append((temporary, out / name))
     for temporary, final in staged:
         os.replace(temporary, final)
 
 
-def _check_orders(orders, grid: int) -> None:
+def _check_orders(orders, grid: int, flow: bool = False) -> None:
     for order in orders:
+        if flow and order == 0:
+            raise InputError(
+                "order 0 keeps only the constant c_0, whose flow is zero everywhere; "
+                "use an order >= 1"
+            )
         if 2 * order + 1 > grid:
             raise InputError(
                 f"order {order} needs a Fourier grid of at least {2 * order + 1} "

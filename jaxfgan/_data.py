@@ -31,9 +31,9 @@ def dataset_path(name: str) -> Path:
 
 
 def resolve_data_path(spec: str) -> Path:
-    """The file at ``spec``, or the shipped data set of that name if there is none."""
+    """The file at ``spec``, or the shipped data set of that name if no such file."""
     path = Path(spec)
-    if not path.exists() and spec in DATASETS:
+    if not path.is_file() and spec in DATASETS:
         return dataset_path(spec)
     return path
 

@@ -110,11 +110,23 @@ def _exponential_from(args: argparse.Namespace) -> ExponentialGAN:
     if args.data is not None:
         if args.rate is not None:
             raise InputError("--rate and --data both set the target; give one")
-        options["data"] = read_waiting_times(resolve_data_path(args.data), args.column)
+        options["data"] = _read_data(args.data, args.column)
     try:
         return exponential_gan(**options)
     except InputError as error:
         raise InputError(_as_flag(str(error))) from None
+
+
+def _read_data(spec: str, column: str | None):
+    """Read --data; errors about a shipped data set name it, not its install path."""
+    path = resolve_data_path(spec)
+    try:
+        return read_waiting_times(path, column)
+    except InputError as error:
+        if str(path) == spec:
+            raise
+        message = str(error).replace(str(path), f"{spec} (shipped data set)")
+        raise InputError(message) from None
 
 
 def _as_flag(message: str) -> str:

@@ -38,8 +38,9 @@ def plot_portrait(panels: list[Panel], title: str | None = None) -> plt.Figure:
     Returns:
         The matplotlib figure (save it with ``fig.savefig``).
     """
-    columns = min(len(panels), 3)
-    rows = math.ceil(len(panels) / columns)
+    slots = len(panels) + 1  # the last slot holds the legend
+    columns = slots if slots <= 4 else 3
+    rows = math.ceil(slots / columns)
     fig, axes = plt.subplots(
         rows,
         columns,
@@ -53,7 +54,7 @@ def plot_portrait(panels: list[Panel], title: str | None = None) -> plt.Figure:
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     fig.colorbar(image, ax=axes, shrink=0.6, label="F($\\theta_G$, $\\theta_D$)")
-    _legend(fig, axes, panels)
+    _legend(axes, panels)
     if title:
         fig.suptitle(title)
     return fig
@@ -104,25 +105,25 @@ def _draw_equilibria(ax, panel: Panel) -> None:
         ax.scatter(
             copies[:, 0],
             copies[:, 1],
-            s=70,
+            s=50,
             marker=style["marker"],
             facecolor=style["color"],
             edgecolor="black",
-            linewidth=1.0,
+            linewidth=0.9,
             zorder=5,
-            clip_on=True,
         )
-        if point.nash:
-            ax.scatter(
-                copies[:, 0],
-                copies[:, 1],
-                s=260,
-                marker="o",
-                facecolor="none",
-                edgecolor="white",
-                linewidth=1.6,
-                zorder=4,
-            )
+        if point.nash:  # a black ring inside a white one shows on light and dark
+            for colour, width in (("white", 3.2), ("black", 1.4)):
+                ax.scatter(
+                    copies[:, 0],
+                    copies[:, 1],
+                    s=220,
+                    marker="o",
+                    facecolor="none",
+                    edgecolor=colour,
+                    linewidth=width,
+                    zorder=4,
+                )
 
 
 def _torus_copies(theta: np.ndarray) -> np.ndarray:
@@ -136,8 +137,8 @@ def _panel_title(panel: Panel) -> str:
     found = panel.equilibria
     check = "index sum 0" if found.poincare_hopf_ok else f"index sum {found.index_sum}!"
     if panel.order is None:
-        return f"{panel.label}  ({check})"
-    return f"{panel.label}: sup error {panel.sup_error:.2g}  ({check})"
+        return f"{panel.label} ({check})"
+    return f"{panel.label}: sup error {panel.sup_error:.2g} ({check})"
 
 
 def _broken(path: np.ndarray) -> np.ndarray:
@@ -147,11 +148,14 @@ def _broken(path: np.ndarray) -> np.ndarray:
 
 
 def _colour_limits(panels: list[Panel]) -> tuple[float, float]:
-    exact = panels[0].heights
-    return float(np.min(exact)), float(np.max(exact))
+    """One colour scale for every panel, so that equal colours mean equal F."""
+    return (
+        float(min(np.min(panel.heights) for panel in panels)),
+        float(max(np.max(panel.heights) for panel in panels)),
+    )
 
 
-def _legend(fig, axes, panels: list[Panel]) -> None:
+def _legend(axes, panels: list[Panel]) -> None:
     kinds = sorted(
         {p.kind for panel in panels for p in panel.equilibria.points},
         key=list(MARKERS).index,
@@ -169,7 +173,7 @@ def _legend(fig, axes, panels: list[Panel]) -> None:
         )
         for k in kinds
     ]
-    handles.append(
+    handles += [
         Line2D(
             [],
             [],
@@ -178,14 +182,20 @@ def _legend(fig, axes, panels: list[Panel]) -> None:
             markersize=13,
             markerfacecolor="none",
             markeredgecolor="black",
+            markeredgewidth=1.4,
             label="Nash equilibrium (ring)",
-        )
+        ),
+        Line2D(
+            [],
+            [],
+            color="black",
+            marker=".",
+            markevery=[0],
+            markersize=6,
+            label="trajectory (dot: start)",
+        ),
+        Line2D([], [], color="#bbbbbb", label="streamline of the flow"),
+    ]
+    axes.flat[len(panels)].legend(
+        handles=handles, loc="center", frameon=False, title="equilibria"
     )
-    handles.append(Line2D([], [], color="black", label="trajectory"))
-    spare = axes.flat[len(panels) :]
-    if len(spare):
-        spare[0].legend(
-            handles=handles, loc="center", frameon=False, title="equilibria"
-        )
-    else:
-        fig.legend(handles=handles, loc="outside lower center", ncols=4)

@@ -37,7 +37,7 @@ def learned_rate(model: Objective, found: Equilibria) -> float | None:
         return None
 
     def gap(point):
-        return float(jnp.min(torus_distance(targets, point.theta)))
+        return float(jnp.min(torus_distance(targets, point.theta[None, :])))
 
     nearest = min(found.points, key=gap)
     if gap(nearest) > 0.5:
@@ -66,6 +66,9 @@ def run_metadata(objective: Objective, settings: dict, seconds: float) -> dict:
     model = {"description": describe_model(objective)}
     if isinstance(objective, ExponentialGAN):
         model.update(
+            gen_scale=float(objective.gen_scale),
+            disc_scale=float(objective.disc_scale),
+            disc_center=float(objective.disc_center),
             unit=float(objective.unit),
             target_mean_scaled=objective.target_mean,
             nash_problem=objective.nash_problem(),

@@ -1,6 +1,7 @@
 """The command line: its JSON contracts, real data, and every bad input."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -134,6 +135,10 @@ def test_portrait_writes_figure_and_summary(capsys, tmp_path, user_file):
     assert kinds == ["center"] * 4 + ["saddle"] * 4
     assert (out_dir / "portrait.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Poincare-Hopf holds" in out
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in out_dir.iterdir():  # readable as any file the user makes
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 BAD_DATA = {
@@ -171,6 +176,7 @@ def test_bad_data_files(capsys, tmp_path, name):
         (["--unit", "0"], "--unit must be > 0"),
         (["--gen-scale", "-1"], "--gen-scale must be > 0"),
         (["--order", "70"], "order 70 needs a Fourier grid of at least 141"),
+        (["--order", "0"], "order 0 keeps only the constant"),
         (["--objective", "nowhere.py:F"], "nowhere.py: no such file"),
         (["--objective", "no_such_module_xyz:F"], "cannot load no_such_module_xyz"),
         (["--objective", "F"], "expected path/to/file.py:NAME"),
@@ -248,3 +254,34 @@ def test_no_nash_is_said_plainly(capsys):
     status, out, err = _run(capsys, "equilibria", "--data", "aircondit", "--unit", "1")
     assert status == 0
     assert "no Nash equilibrium learns the target" in err and "--unit" in err
+
+
+def test_shipped_data_name_wins_over_a_folder_of_that_name(
+    capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "coal").mkdir()  # e.g. left by `jaxfgan portrait --out coal`
+    samples = np.loadtxt(jf.dataset_path("coal"), delimiter=",", skiprows=1)
+    status, out, _ = _run(capsys, "equilibria", "--data", "coal", "--json")
+    assert status == 0
+    assert json.loads(out)["learned_rate"] == pytest.approx(1 / samples.mean())
+
+
+def test_shipped_data_errors_name_the_data_set(capsys):
+    err = _fails(
+        capsys,
+        "equilibria",
+        "--data",
+        "coal",
+        "--column",
+        "hours",
+        expect="coal (shipped data set): no column 'hours'",
+    )
+    assert "site-packages" not in err
+
+
+def test_equilibria_table_lists_every_point(capsys):
+    status, out, _ = _run(capsys, "equilibria")
+    rows = [line for line in out.splitlines() if "spiral attractor  " in line]
+    assert status == 0 and len(rows) == 4
+    assert all("-0.25-0.968246i, -0.25+0.968246i" in row for row in rows)

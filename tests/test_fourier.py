@@ -71,15 +71,27 @@ def test_real_form_matches_complex_sum_three_angles():
     np.testing.assert_allclose(np.asarray(series.complex_coefficients()), c, atol=1e-15)
 
 
-def test_sup_error_equals_direct_evaluation_on_the_grid():
+def test_sup_error_equals_direct_evaluation_on_nodes_and_midpoints():
     F = jf.exponential_gan()
     grid, order = 32, 4
     coeffs = jf.fourier_coefficients(F, grid)
     series = coeffs.truncate(order)
-    theta = 2 * np.pi * np.arange(grid) / grid
-    points = np.array(list(itertools.product(theta, theta)))
+    nodes = 2 * np.pi * np.arange(grid) / grid
+    midpoints = nodes + np.pi / grid
+    points = np.concatenate(
+        [np.array(list(itertools.product(axis, axis))) for axis in (nodes, midpoints)]
+    )
     errors = [abs(float(jf.value(series, z)) - float(jf.value(F, z))) for z in points]
     assert coeffs.sup_error(order) == pytest.approx(max(errors), rel=1e-10)
+
+
+def test_sup_error_sees_aliasing():
+    # with 2N + 1 = M the series interpolates F at the nodes exactly; the error
+    # between them is what the user needs to see
+    coeffs = jf.fourier_coefficients(jf.exponential_gan(), 3)
+    on_nodes = np.max(np.abs(np.real(np.fft.ifftn(coeffs.coeffs)) * 9 - coeffs.samples))
+    assert on_nodes < 1e-13
+    assert coeffs.sup_error(1) > 1.0
 
 
 def test_energy_and_error_shrink_with_order():

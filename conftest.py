@@ -1,7 +1,10 @@
-"""Settings for the whole suite: float64 and strict rank promotion."""
+"""Settings for the whole suite (tests and the doctests in jaxfgan/): float64 and
+strict rank promotion."""
 
 import jax
 import pytest
+
+collect_ignore = ["jaxfgan/__main__.py"]  # importing it runs the command line
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
