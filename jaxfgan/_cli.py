@@ -14,7 +14,7 @@ from . import __version__
 from ._equilibria import Equilibria, find_equilibria
 from ._errors import InputError
 from ._exponential import ExponentialGAN
-from ._fourier import fourier_coefficients
+from ._fourier import default_grid, fourier_coefficients
 from ._model_options import add_model_options, build_objective
 from ._objective import Objective
 from ._report import describe_model, equilibria_json, learned_rate, run_metadata
@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except InputError as error:
-        print(f"jaxfgan {args.command}: error: {error}", file=sys.stderr)
+        message = str(error).removeprefix(f"{args.command}: ")
+        print(f"jaxfgan {args.command}: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader (e.g. `| head`) left: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"jaxfgan {args.command}: interrupted; nothing was written", file=sys.stderr
         )
-        return 130
+        sys.stderr.flush()
+        os._exit(130)  # skip interpreter teardown, which can crash inside XLA here
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -141,11 +143,12 @@ def _fourier_grid_option(sub, flag: str) -> None:
     sub.add_argument(
         flag,
         type=_positive,
-        default=128,
         metavar="M",
         dest="grid",
-        help="Fourier grid points per angle (default 128; needs M >= 2N+1)",
+        help="Fourier grid points per angle (default 128, 64 for four angles; "
+        "needs M >= 2N+1)",
     )
+    sub.set_defaults(grid_flag=flag)
 
 
 def _starts_option(sub) -> None:
@@ -164,7 +167,8 @@ def _run_portrait(args) -> int:
     begin = time.perf_counter()
     out = _check_out_dir(args.out)
     objective = build_objective(args)
-    _check_orders(args.orders, args.grid, flow=True)
+    _resolve_grid(args, objective)
+    _check_orders(args.orders, args, flow=True)
     _warn_nash(objective)
     panels = portrait_panels(objective, args.orders, grid=args.grid, starts=args.starts)
     figure = plot_portrait(panels, title=describe_model(objective))
@@ -188,10 +192,11 @@ def _run_portrait(args) -> int:
 
 def _run_equilibria(args) -> int:
     objective = build_objective(args)
+    _resolve_grid(args, objective)
     model = objective
     sup_error = None
     if args.order is not None:
-        _check_orders((args.order,), args.grid, flow=True)
+        _check_orders((args.order,), args, flow=True)
         coefficients = fourier_coefficients(objective, args.grid)
         sup_error = coefficients.sup_error(args.order)
         objective = coefficients.truncate(args.order)
@@ -217,7 +222,8 @@ def _run_equilibria(args) -> int:
 
 def _run_fourier(args) -> int:
     objective = build_objective(args)
-    _check_orders((args.order,), args.grid)
+    _resolve_grid(args, objective)
+    _check_orders((args.order,), args)
     coefficients = fourier_coefficients(objective, args.grid)
     tensor = coefficients.modes_tensor(args.order)
     modes = _mode_list(args.order, objective.n)
@@ -333,42 +339,56 @@ def _check_out_dir(text: str) -> Path:
     out = Path(text)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {text}: exists and is not a folder")
-    parent = out if out.exists() else out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"--out {text}: {parent} is not writable")
+    ancestor = out
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"--out {text}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK):
+        raise InputError(f"--out {text}: {ancestor} is not writable")
     return out
 
 
 def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
     """Write every file under a temporary name first, then rename them all."""
-    out.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
     staged = []
-    for name, content in files.items():
-        handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the file
-        staged.append((temporary, out / name))
-    for temporary, final in staged:
-        os.replace(temporary, final)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        umask = os.umask(0)
+        os.umask(umask)
+        for name, content in files.items():
+            handle, temporary = tempfile.mkstemp(
+                dir=out, prefix=f".{name}.", suffix=".tmp"
+            )
+            staged.append((temporary, out / name))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide it
+        for temporary, final in staged:
+            os.replace(temporary, final)
+    except OSError as error:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"--out {out}: cannot write: {error.strerror}") from None
 
 
-def _check_orders(orders, grid: int, flow: bool = False) -> None:
+def _resolve_grid(args, objective: Objective) -> None:
+    if args.grid is None:
+        args.grid = default_grid(objective.n)
+
+
+def _check_orders(orders, args, flow: bool = False) -> None:
     for order in orders:
         if flow and order == 0:
             raise InputError(
                 "order 0 keeps only the constant c_0, whose flow is zero everywhere; "
                 "use an order >= 1"
             )
-        if 2 * order + 1 > grid:
+        if 2 * order + 1 > args.grid:
             raise InputError(
                 f"order {order} needs a Fourier grid of at least {2 * order + 1} "
-                f"points per angle (2N+1), got {grid}; raise the grid or lower the "
-                f"order"
+                f"points per angle (2N+1), got {args.grid}; raise {args.grid_flag} "
+                f"or lower the order"
             )
 
 
@@ -383,6 +403,10 @@ def _orders(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected orders like 1,2,4,8 or 1..8, got {text!r}"
         ) from None
+    if not orders:
+        raise argparse.ArgumentTypeError(
+            f"no orders in {text!r} (a range A..B needs A <= B)"
+        )
     if any(order < 0 for order in orders):
         raise argparse.ArgumentTypeError(f"orders must be >= 0, got {text!r}")
     return orders

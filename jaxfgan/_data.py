@@ -69,8 +69,10 @@ def read_waiting_times(path: str | Path, column: str | None = None) -> np.ndarra
 
 
 def _read_rows(path: Path) -> list:
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise InputError(f"{path}: not a regular file (a pipe or device?)")
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             numbered = [
                 (number, row)
                 for number, row in enumerate(csv.reader(handle), start=1)

@@ -37,6 +37,8 @@ ZERO_TOL = 1e-7
 
 _DEFAULT_STARTS = {1: 64, 2: 24, 3: 10, 4: 6}
 _MAX_AUTO_STARTS = 2**17  # the doubling of default starts stops below this many
+MAX_STARTS = 2**20
+"""The most Newton starts in all that find_equilibria takes (memory: a few GiB)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ def find_equilibria(
         >>> found.count("center"), found.count("saddle"), found.index_sum
         (4, 4, 0)
     """
-    if starts is not None and (not isinstance(starts, int) or starts < 1):
+    integer = isinstance(starts, int | np.integer) and not isinstance(starts, bool)
+    if starts is not None and (not integer or starts < 1):
         raise InputError(
             f"find_equilibria: starts must be an integer >= 1, got {starts}"
         )
@@ -166,6 +169,11 @@ def find_equilibria(
     roots = np.zeros((0, objective.n))
     total = 0
     while True:
+        if per_angle**objective.n > MAX_STARTS:
+            raise InputError(
+                f"find_equilibria: {per_angle} starts per angle over {objective.n} "
+                f"angles is {per_angle**objective.n} starts, above {MAX_STARTS}"
+            )
         y0 = _start_grid(objective.n, per_angle)
         found, ok = _newton_batch(objective, jnp.asarray(y0))
         roots = np.concatenate([roots, np.asarray(found)[np.asarray(ok)]])
@@ -191,6 +199,10 @@ def classify(objective: Objective, theta: ArrayLike, *, zero_tol: float = ZERO_T
         ('spiral attractor', True, [(-0.25-0.968246j), (-0.25+0.968246j)])
     """
     theta = jnp.asarray(theta, dtype=float)
+    if theta.shape != (objective.n,) or not bool(jnp.all(jnp.isfinite(theta))):
+        raise InputError(
+            f"classify: theta must be {objective.n} finite angles, got {theta!r}"
+        )
     jac, hessian, centre = (np.asarray(x) for x in _local_data(objective, theta))
     eigvals = np.linalg.eigvals(jac)
     eigvals = eigvals[np.lexsort((eigvals.imag, eigvals.real))]
@@ -200,7 +212,7 @@ def classify(objective: Objective, theta: ArrayLike, *, zero_tol: float = ZERO_T
         eigenvalues=eigvals,
         kind=kind,
         nash=_nash_from(objective, theta, hessian, float(centre), zero_tol),
-        index=_index(objective, theta, jac, kind),
+        index=_index(objective, theta, jac, eigvals, zero_tol),
         value=float(centre),
     )
 
@@ -233,6 +245,11 @@ def kind_from_eigenvalues(eigvals: ArrayLike, zero_tol: float = ZERO_TOL) -> str
         'spiral attractor'
     """
     eigvals = np.asarray(eigvals, dtype=complex)
+    if eigvals.ndim != 1 or eigvals.size == 0 or not np.all(np.isfinite(eigvals)):
+        raise InputError(
+            f"kind_from_eigenvalues: need a non-empty 1-D array of finite "
+            f"eigenvalues, got {eigvals!r}"
+        )
     scale = zero_tol * (1.0 + np.abs(eigvals))
     re = np.where(np.abs(eigvals.real) <= scale, 0.0, eigvals.real)
     rotating = np.any(np.abs(eigvals.imag) > scale)
@@ -296,10 +313,9 @@ def _is_local_min(objective, theta, part, sign, hessian, centre, zero_tol):
     return bool(np.all(nearby >= sign * centre - slack))
 
 
-def _index(objective, theta, jac, kind) -> int:
-    determinant = np.linalg.det(jac)
-    if kind != "degenerate" and determinant != 0:
-        return int(np.sign(determinant))
+def _index(objective, theta, jac, eigvals, zero_tol) -> int:
+    if np.all(np.abs(eigvals) > zero_tol * (1.0 + np.abs(eigvals))):
+        return int(np.sign(np.prod(eigvals).real))  # sign(det J), J invertible
     if objective.n == 2:
         return _winding_index(objective, theta)
     return 0
@@ -337,16 +353,23 @@ def _newton_batch(objective: Objective, y0):
     # of equilibria, F constant in one angle), where LU would return NaN.
     solver = optx.Newton(rtol=1e-12, atol=1e-12, linear_solver=lx.SVD())
 
+    def field(z):
+        return vector_field(objective, z)
+
+    # Newton's stopping test and the residual test are relative to the field's
+    # size over the starts, so that F and 1e8 F have the same equilibria
+    scale = jnp.maximum(1.0, jnp.max(jnp.abs(jax.vmap(field)(y0))))
+
     def solve_one(start):
         sol = optx.root_find(
-            lambda z, args: vector_field(objective, z),
+            lambda z, args: field(z) / scale,
             solver,
             start,
             max_steps=64,
             throw=False,
         )
-        residual = jnp.max(jnp.abs(vector_field(objective, sol.value)))
-        ok = (sol.result == optx.RESULTS.successful) & (residual <= 1e-9)
+        residual = jnp.max(jnp.abs(field(sol.value)))
+        ok = (sol.result == optx.RESULTS.successful) & (residual <= 1e-9 * scale)
         return sol.value, ok & jnp.all(jnp.isfinite(sol.value))
 
     return jax.vmap(solve_one)(y0)

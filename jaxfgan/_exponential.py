@@ -23,6 +23,9 @@ from ._errors import InputError
 from ._objective import Objective, wrap_angles
 from ._typing import Array, ArrayLike
 
+MAX_GEN_SCALE = 700.0
+"""exp(gen_scale) must stay below float64's largest number (about exp(709))."""
+
 LAGUERRE_NODES = 64
 """Gauss-Laguerre nodes for expectations under Exp(rate): exact for polynomials of
 degree < 128, and far below round-off for the smooth integrands here. numpy's
@@ -72,7 +75,7 @@ class ExponentialGAN(Objective):
     @property
     def target_mean(self) -> float:
         """E_target[x] in scaled units."""
-        return float(jnp.dot(self.target_w, self.target_x))
+        return float(np.dot(np.asarray(self.target_w), np.asarray(self.target_x)))
 
     def nash_points(self) -> Array:
         """The four Nash equilibria in closed form, shape (4, 2); empty if none.
@@ -97,17 +100,15 @@ class ExponentialGAN(Objective):
         target's rate 1 / E[x] lies in the generator's range
         [exp(-gen_scale), exp(gen_scale)] (scaled units).
         """
-        rate = 1.0 / self.target_mean
+        log_rate = -math.log(self.target_mean)  # the mean is > 0 (exponential_gan)
         kappa = float(self.gen_scale)
-        if math.exp(-kappa) <= rate <= math.exp(kappa):
+        if abs(log_rate) <= kappa:
             return None
         return (
-            f"no Nash equilibrium learns the target: its rate {rate:.4g} "
-            f"(scaled units) "
-            f"is outside the generator's range "
-            f"[{math.exp(-kappa):.4g}, {math.exp(kappa):.4g}]; "
-            f"choose a unit near the data's typical value (--unit), or raise "
-            f"--gen-scale above {abs(math.log(rate)):.3g}"
+            f"no Nash equilibrium learns the target: its rate exp({log_rate:.4g}) "
+            f"(scaled units) is outside the generator's range "
+            f"[exp(-{kappa:.4g}), exp({kappa:.4g})]; choose a unit near the data's "
+            f"typical value (--unit), or raise --gen-scale above {abs(log_rate):.3g}"
         )
 
 
@@ -140,6 +141,11 @@ def exponential_gan(
         -1.386294
     """
     _check_positive("gen_scale", gen_scale)
+    if float(gen_scale) > MAX_GEN_SCALE:
+        raise InputError(
+            f"exponential_gan: gen_scale must be <= {MAX_GEN_SCALE} (exp(gen_scale) "
+            f"overflows beyond), got {gen_scale}"
+        )
     _check_positive("disc_scale", disc_scale)
     _check_finite("disc_center", disc_center)
     if unit is not None:
@@ -150,6 +156,7 @@ def exponential_gan(
         target_x, target_w = _exponential_nodes(rate * unit)
     else:
         target_x, target_w, unit = _data_points(data, unit)
+    _check_target_mean(target_x, target_w)
     fake_z, fake_w = _exponential_nodes(1.0)
     return ExponentialGAN(
         n_g=1,
@@ -172,7 +179,10 @@ def _exponential_nodes(rate: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _data_points(data: ArrayLike, unit: float | None) -> tuple:
-    samples = np.asarray(data, dtype=np.float64)
+    try:
+        samples = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("exponential_gan: data must be an array of numbers") from None
     if samples.ndim != 1 or samples.size == 0:
         raise InputError(
             f"exponential_gan: data must be a non-empty 1-D array, got shape "
@@ -191,8 +201,24 @@ def _data_points(data: ArrayLike, unit: float | None) -> tuple:
     return samples / unit, weights, float(unit)
 
 
+def _check_target_mean(target_x: np.ndarray, target_w: np.ndarray) -> None:
+    mean = float(np.dot(target_w, target_x))
+    if not 1e-300 < mean < 1e300:  # beyond, XLA's arithmetic flushes or overflows
+        raise InputError(
+            f"exponential_gan: the target's mean in scaled units is {mean:.4g}, so it "
+            f"has no usable rate; the data must not all be 0, and the rate and unit "
+            f"must give a mean between 1e-300 and 1e300"
+        )
+
+
 def _check_finite(name: str, number: float) -> None:
-    if not math.isfinite(float(number)):
+    try:
+        finite = math.isfinite(float(number))
+    except (TypeError, ValueError):
+        raise InputError(
+            f"exponential_gan: {name} must be a real number, got {number!r}"
+        ) from None
+    if not finite:
         raise InputError(f"exponential_gan: {name} must be finite, got {number}")
 
 

@@ -106,17 +106,9 @@ def integrate_flow(
     y0 = jnp.asarray(y0, dtype=float)
     single = y0.ndim == 1
     y0 = jnp.atleast_2d(y0)
-    if y0.ndim != 2 or y0.shape[1] != objective.n:
-        raise InputError(
-            f"integrate_flow: y0 must have shape (batch, {objective.n}), got "
-            f"{jnp.shape(y0)}"
-        )
-    if not t1 > t0:
-        raise InputError(f"integrate_flow: need t1 > t0, got t0={t0}, t1={t1}")
     ts = jnp.zeros((0,)) if ts is None else jnp.asarray(ts, dtype=float)
+    _check_inputs(objective, y0, t0, t1, ts, max_steps, batch_size)
     numbers = [jnp.asarray(x, dtype=float) for x in (t0, t1, rtol, atol)]
-    if batch_size is not None and batch_size < 1:
-        raise InputError(f"integrate_flow: batch_size must be >= 1, got {batch_size}")
     chunks = _Chunks(y0, batch_size or y0.shape[0])
     if progress:
         chunks = tqdm(chunks, desc="integrating", unit="chunk")
@@ -134,6 +126,25 @@ def integrate_flow(
         first = jax.tree.map(lambda x: x[0], batched(solution))
         return eqx.tree_at(batched, solution, first)
     return solution
+
+
+def _check_inputs(objective, y0, t0, t1, ts, max_steps, batch_size) -> None:
+    """Errors a user can fix, raised before anything is compiled."""
+    if y0.ndim != 2 or y0.shape[1] != objective.n or y0.shape[0] == 0:
+        raise InputError(
+            f"integrate_flow: y0 must have shape (batch >= 1, {objective.n}), got "
+            f"{y0.shape}"
+        )
+    if not bool(jnp.all(jnp.isfinite(y0))):
+        raise InputError("integrate_flow: y0 has NaN or infinite starts")
+    if not (np.isfinite(t0) and np.isfinite(t1) and t1 > t0):
+        raise InputError(f"integrate_flow: need finite t0 < t1, got t0={t0}, t1={t1}")
+    steps = np.diff(np.asarray(ts))
+    if ts.ndim != 1 or (ts.size and (ts[0] < t0 or ts[-1] > t1 or np.any(steps < 0))):
+        raise InputError("integrate_flow: ts must be increasing times within [t0, t1]")
+    for name, number in (("max_steps", max_steps), ("batch_size", batch_size)):
+        if number is not None and (not isinstance(number, int) or number < 1):
+            raise InputError(f"integrate_flow: {name} must be an integer >= 1")
 
 
 class _Chunks:

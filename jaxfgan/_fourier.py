@@ -24,8 +24,8 @@ from ._errors import InputError
 from ._objective import TWO_PI, Objective, value
 from ._typing import Array
 
-MAX_GRID_POINTS = 2**28
-"""The largest M**n sampled: 2**28 float64 values take 2 GiB before the FFT."""
+MAX_GRID_POINTS = 2**24
+"""The largest M**n sampled: 2**24 samples and their complex FFT take 400 MiB."""
 
 _SAMPLE_BATCH = 65536
 
@@ -154,12 +154,18 @@ class FourierCoefficients:
             )
 
 
+def default_grid(n: int) -> int:
+    """The default Fourier grid per angle: 128, or 64 for four angles and more."""
+    return 128 if n <= 3 else 64
+
+
 def fourier_coefficients(objective: Objective, grid: int = 128) -> FourierCoefficients:
     """Sample ``objective`` on a grid of ``grid`` points per angle and take its FFT.
 
     Arguments:
         objective: any objective on the torus, with n = n_g + n_d angles.
-        grid: M, points per angle; M**n must stay below 2**28.
+        grid: M, points per angle; M**n must stay at most 2**24 (M = 64 for four
+            angles).
 
     Returns:
         A :class:`FourierCoefficients` with the samples and every coefficient c_k.
@@ -180,6 +186,14 @@ def fourier_coefficients(objective: Objective, grid: int = 128) -> FourierCoeffi
             f"{grid**n} samples, above the limit {MAX_GRID_POINTS}; use a smaller grid"
         )
     samples = sample_on_grid(objective, grid)
+    bad = ~np.isfinite(np.asarray(samples))
+    if bad.any():
+        first = np.argwhere(bad)[0] * (TWO_PI / grid)
+        raise InputError(
+            f"fourier: F is not finite at {int(bad.sum())} of the {samples.size} grid "
+            f"points, e.g. theta = ({', '.join(f'{x:.4g}' for x in first)}); a "
+            f"Fourier series needs F finite on the whole torus"
+        )
     coeffs = jnp.fft.fftn(samples) / samples.size
     return FourierCoefficients(samples, coeffs, objective.n_g, objective.n_d, objective)
 

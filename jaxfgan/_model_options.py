@@ -3,6 +3,7 @@
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import jax.numpy as jnp
 from ._data import DATASETS, read_waiting_times, resolve_data_path
 from ._errors import InputError
 from ._exponential import ExponentialGAN, exponential_gan
-from ._objective import Objective, UserObjective
+from ._objective import Objective, UserObjective, value
 
 _EXPONENTIAL_OPTIONS = (
     "rate",
@@ -174,10 +175,12 @@ def _load_module(location: str):
     try:
         if location.endswith(".py") or "/" in location:
             return _load_file(Path(location))
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, "")  # as `python -m` does: modules of this folder
         return importlib.import_module(location)
     except InputError:
         raise
-    except Exception as error:  # any failure inside the user's code
+    except (Exception, SystemExit) as error:  # any failure inside the user's code
         raise InputError(
             f"--objective: cannot load {location}: {type(error).__name__}: {error}"
         ) from None
@@ -194,16 +197,19 @@ def _load_file(path: Path):
 
 
 def _check_objective(spec: str, objective: UserObjective) -> None:
+    """Call the objective as jaxfgan will: eagerly, and under jit, vmap and grad."""
     theta_g = jnp.full(objective.n_g, 0.1)
     theta_d = jnp.full(objective.n_d, 0.2)
     try:
         result = jnp.asarray(objective(theta_g, theta_d))
         if result.shape == ():
-            jax.grad(lambda g: objective(g, theta_d))(theta_g)
+            batch = jnp.stack([jnp.concatenate([theta_g, theta_d])] * 2)
+            jax.jit(jax.vmap(jax.grad(lambda z: value(objective, z))))(batch)
     except Exception as error:  # any failure inside the user's code
         raise InputError(
             f"--objective: {spec} failed on angles of shapes ({objective.n_g},), "
-            f"({objective.n_d},): {type(error).__name__}: {error}".splitlines()[0]
+            f"({objective.n_d},) under jax.jit, vmap and grad: "
+            f"{type(error).__name__}: {error}".splitlines()[0]
         ) from None
     if result.shape != ():
         raise InputError(

@@ -23,6 +23,14 @@ def vector_valued(theta_g, theta_d):
 def not_jax(theta_g, theta_d):
     import math
     return math.sin(theta_g[0])
+
+def python_if(theta_g, theta_d):
+    if theta_g[0] > 0:
+        return jnp.sin(theta_d[0])
+    return jnp.cos(theta_d[0])
+
+def log_cos(theta_g, theta_d):
+    return jnp.log(jnp.cos(theta_g[0])) + jnp.sin(theta_d[0])
 """
 
 
@@ -183,6 +191,9 @@ def test_bad_data_files(capsys, tmp_path, name):
         (["--column", "hours"], "--column needs --data"),
         (["--rate", "2", "--data", "aircondit"], "give one"),
         (["--dims", "0,1", "--objective", "x.py:F"], "--dims"),
+        (["--gen-scale", "710"], "--gen-scale must be <= 700"),
+        (["--rate", "1e308"], "has no usable rate"),
+        (["--order", "3", "--fourier-grid", "5"], "raise --fourier-grid"),
     ],
 )
 def test_bad_options(capsys, argv, expect):
@@ -205,6 +216,8 @@ def test_zero_waiting_time_is_valid(capsys, tmp_path):
         ("vector_valued", "must return a scalar"),
         ("not_jax", "failed on angles"),
         ("missing", "has no attribute 'missing'"),
+        ("python_if", "TracerBoolConversionError"),
+        ("log_cos", "F is not finite at"),
     ],
 )
 def test_bad_user_objectives(capsys, user_file, name, expect):
@@ -285,3 +298,40 @@ def test_equilibria_table_lists_every_point(capsys):
     rows = [line for line in out.splitlines() if "spiral attractor  " in line]
     assert status == 0 and len(rows) == 4
     assert all("-0.25-0.968246i, -0.25+0.968246i" in row for row in rows)
+
+
+def test_out_below_a_file_fails_before_running(capsys, tmp_path):
+    (tmp_path / "afile").write_text("")
+    _fails(
+        capsys,
+        "portrait",
+        "--out",
+        str(tmp_path / "afile" / "sub"),
+        expect="is a file, not a folder",
+    )
+
+
+def test_data_from_a_pipe_is_refused(capsys, tmp_path):
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    _fails(capsys, "equilibria", "--data", str(fifo), expect="not a regular file")
+
+
+def test_byte_order_mark_is_ignored(capsys, tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufefftime\n1\n2\n4\n".encode())
+    status, out, _ = _run(
+        capsys, "equilibria", "--data", str(path), "--column", "time", "--json"
+    )
+    assert status == 0
+    assert json.loads(out)["learned_rate"] == pytest.approx(3 / 7)
+
+
+@pytest.mark.parametrize("orders", ["5..2", "", ","])
+def test_empty_order_lists_are_refused(orders):
+    result = subprocess.run(
+        [sys.executable, "-m", "jaxfgan", "portrait", "--orders", orders],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "no orders" in result.stderr

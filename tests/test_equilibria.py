@@ -168,3 +168,41 @@ def test_line_of_equilibria_is_not_called_clean():
     np.testing.assert_allclose(np.abs([p.theta[0] for p in found.points]), PI / 2)
     assert not found.poincare_hopf_ok
     assert "continuum" in found.poincare_hopf_message()
+
+
+def test_scale_of_f_does_not_change_the_equilibria():
+    # Newton's stopping rule and the residual test are relative to |v|
+    big = jf.UserObjective(lambda g, d: 1e8 * jnp.sin(g[0]) * jnp.sin(d[0]))
+    found = find_equilibria(big, starts=8)
+    assert found.count("center") == 4 and found.count("saddle") == 4
+
+
+def test_index_of_invertible_non_hyperbolic_points_in_four_angles():
+    # F = sin g0 sin d0 + 0.3 cos g1 sin d1 is a sum of two 2-angle games: at each
+    # of the 64 equilibria J is block diagonal, each block a centre (det > 0) or a
+    # saddle (det < 0), so the index is the product of the two signs. 16 points
+    # are centre x centre (+1), 16 saddle x saddle (+1), and 32 mix a centre with a
+    # saddle: kind "degenerate" (not hyperbolic), yet det J != 0 and the index is
+    # -1. The sum is 16 + 16 - 32 = 0.
+    F = jf.UserObjective(
+        lambda g, d: (
+            jnp.sin(g[0]) * jnp.sin(d[0]) + 0.3 * jnp.cos(g[1]) * jnp.sin(d[1])
+        ),
+        2,
+        2,
+    )
+    found = find_equilibria(F, starts=6)
+    assert len(found.points) == 64
+    assert found.index_sum == 0 and found.poincare_hopf_ok
+    assert all(p.index == -1 for p in found.points if p.kind == "degenerate")
+
+
+@pytest.mark.parametrize("theta", [[0.0, 0.0, 0.0], [np.nan, 0.0]])
+def test_classify_bad_theta(theta):
+    with pytest.raises(jf.InputError, match="classify"):
+        classify(SINE_PRODUCT, theta)
+
+
+def test_kind_needs_eigenvalues():
+    with pytest.raises(jf.InputError):
+        kind_from_eigenvalues([])

@@ -88,11 +88,23 @@ def test_second_call_with_other_numbers_does_not_retrace():
     assert _CountingObjective.traces == traced
 
 
-def test_bad_shapes_raise():
-    with pytest.raises(jf.InputError, match="shape"):
-        jf.integrate_flow(SINE_PRODUCT, np.zeros((3, 3)), 1.0)
-    with pytest.raises(jf.InputError, match="t1 > t0"):
-        jf.integrate_flow(SINE_PRODUCT, np.zeros(2), 0.0)
+@pytest.mark.parametrize(
+    "y0, t1, options, expect",
+    [
+        (np.zeros((3, 3)), 1.0, {}, "shape"),
+        (np.zeros((0, 2)), 1.0, {}, "shape"),
+        (np.array([[np.nan, 0.0]]), 1.0, {}, "NaN"),
+        (np.zeros(2), 0.0, {}, "t0 < t1"),
+        (np.zeros(2), np.inf, {}, "t0 < t1"),
+        (np.zeros(2), 1.0, {"ts": [0.5, 0.2]}, "increasing"),
+        (np.zeros(2), 1.0, {"ts": [0.0, 2.0]}, "within"),
+        (np.zeros(2), 1.0, {"max_steps": 0}, "max_steps"),
+        (np.zeros(2), 1.0, {"batch_size": 2.5}, "batch_size"),
+    ],
+)
+def test_bad_input_raises(y0, t1, options, expect):
+    with pytest.raises(jf.InputError, match=expect):
+        jf.integrate_flow(SINE_PRODUCT, y0, t1, **options)
 
 
 def test_wrap_angles_range():
