@@ -2,12 +2,18 @@
 
 import csv
 import math
+import re
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import InputError
+
+_DECIMAL = re.compile(
+    r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I
+)
+"""A plain decimal number (NaN and infinity too, to be refused by name)."""
 
 DATASETS = {
     "aircondit": "aircondit_hours.csv",
@@ -104,10 +110,9 @@ def _parse_value(path: Path, line: int, row: list, index: int, name: str) -> flo
     if index >= len(row) or not row[index].strip():
         raise InputError(f"{path}, line {line}: column {name!r} is empty")
     text = row[index].strip()
-    try:
-        number = float(text)
-    except ValueError:
-        raise InputError(f"{path}, line {line}: {text!r} is not a number") from None
+    if not _DECIMAL.fullmatch(text):  # float() would also take '1_000' or '١٢'
+        raise InputError(f"{path}, line {line}: {text!r} is not a number")
+    number = float(text)
     if not math.isfinite(number):
         raise InputError(f"{path}, line {line}: {text!r} is not a finite number")
     if number < 0:
