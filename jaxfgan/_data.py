@@ -11,7 +11,7 @@ import numpy as np
 from ._errors import InputError
 
 _DECIMAL = re.compile(
-    r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I
+    r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I | re.ASCII
 )
 """A plain decimal number (NaN and infinity too, to be refused by name)."""
 

@@ -158,6 +158,7 @@ BAD_DATA = {
     "empty_cell.csv": ("hours,days\n3,4\n,5\n", "line 3: column 'hours' is empty"),
     "empty.csv": ("", "the file is empty"),
     "underscore.csv": ("hours\n1_000\n", "line 2: '1_000' is not a number"),
+    "arabic_digits.csv": ("hours\n\u0661\u0662\n", "is not a number"),
 }
 
 
