@@ -8,6 +8,7 @@ parameter space is the concatenation ``z = (theta_g, theta_d)`` of length
     dtheta_g/dt = -grad_{theta_g} F,    dtheta_d/dt = +grad_{theta_d} F.
 """
 
+import abc
 import math
 from collections.abc import Callable
 
@@ -31,8 +32,9 @@ class Objective(eqx.Module):
     n_g: int = eqx.field(static=True)
     n_d: int = eqx.field(static=True)
 
+    @abc.abstractmethod
     def __call__(self, theta_g: Array, theta_d: Array) -> Array:
-        raise NotImplementedError  # abstract: every subclass defines its F
+        """F at the angles ``theta_g`` (shape (n_g,)) and ``theta_d`` ((n_d,))."""
 
     @property
     def n(self) -> int:
