@@ -1,5 +1,5 @@
-"""The command line: ``jaxfgan portrait | equilibria | fourier``. The only module
-that prints."""
+"""The command line: ``jaxfgan portrait | equilibria | fourier | train``. The only
+module that prints."""
 
 import argparse
 import io
@@ -16,7 +16,17 @@ from ._exponential import ExponentialGAN
 from ._fourier import fourier_coefficients
 from ._model_options import add_model_options, build_objective
 from ._objective import Objective
+from ._portrait import same_flow
+from ._regularizers import base_model
 from ._report import describe_model, equilibria_json, learned_rate, run_metadata
+from ._training import (
+    METHODS,
+    assess,
+    converged_fraction,
+    method,
+    train,
+    training_starts,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _portrait_parser(commands)
     _equilibria_parser(commands)
     _fourier_parser(commands)
+    _train_parser(commands)
     return parser
 
 
@@ -67,11 +78,10 @@ def _portrait_parser(commands) -> None:
     add_model_options(sub)
     sub.add_argument(
         "--orders",
-        default="1,2,4,8",
         type=_orders,
         metavar="N,N,...",
         help="truncation orders to draw beside the exact F (default "
-        "1,2,4,8; A..B for a range)",
+        "1,2,4,8 on the torus, none on R^n; A..B for a range)",
     )
     sub.add_argument(
         "--out",
@@ -131,6 +141,141 @@ def _fourier_parser(commands) -> None:
     sub.set_defaults(run=_run_fourier)
 
 
+def _train_parser(commands) -> None:
+    sub = commands.add_parser(
+        "train",
+        help="discrete training from a grid of starts, with its local verdicts",
+        description="Run a discrete training method from a grid of starts; at each "
+        "equilibrium give the update map's spectral radius, the verdict "
+        "(converges/oscillates/diverges) and the largest stable learning "
+        "rate; write DIR/training.png. Several methods, comma-separated, "
+        "are drawn side by side.",
+    )
+    add_model_options(sub)
+    sub.add_argument(
+        "--method",
+        required=True,
+        type=_methods,
+        metavar="M[,M...]",
+        help=f"{', '.join(METHODS)}, or all",
+    )
+    sub.add_argument(
+        "--lr", required=True, type=_positive_float, metavar="H", help="learning rate"
+    )
+    sub.add_argument(
+        "--lr-d",
+        type=_positive_float,
+        metavar="H",
+        help="the discriminator's learning rate (default --lr)",
+    )
+    sub.add_argument(
+        "--steps",
+        type=_positive,
+        default=1000,
+        metavar="K",
+        help="steps (rounds for altgd) (default 1000)",
+    )
+    sub.add_argument(
+        "--g-steps", type=_positive, default=1, metavar="N", help="altgd: default 1"
+    )
+    sub.add_argument(
+        "--d-steps", type=_positive, default=1, metavar="N", help="altgd: default 1"
+    )
+    sub.add_argument(
+        "--momentum",
+        type=float,
+        metavar="B",
+        help="momentum: beta in (-1, 1), negative allowed (default 0.5)",
+    )
+    sub.add_argument(
+        "--starts",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="an N x N grid of starts (default 5)",
+    )
+    sub.add_argument(
+        "--out", default="training", metavar="DIR", help="output folder (./training)"
+    )
+    sub.add_argument(
+        "--json", action="store_true", help="print one JSON object per method"
+    )
+    sub.set_defaults(run=_run_train)
+
+
+def _run_train(args) -> int:
+    from ._training_plot import plot_training  # matplotlib only when drawing
+
+    begin = time.perf_counter()
+    out = _check_out_dir(args.out)
+    objective = build_objective(args)
+    methods = [_method_from(args, name) for name in args.method]
+    if objective.n != 2:
+        raise InputError(
+            f"the figure draws one parameter per player, but the model has "
+            f"{objective.n_g} + {objective.n_d}"
+        )
+    if not args.json:
+        _warn_nash(objective)
+    found = find_equilibria(objective)
+    starts = training_starts(objective, args.starts)
+    results = []
+    for chosen in methods:
+        run = train(objective, chosen, starts, args.steps)
+        results.append((chosen, run, assess(objective, chosen, found.points)))
+    figure = plot_training(objective, found, results, describe_model(objective))
+    png = io.BytesIO()
+    figure.savefig(png, dpi=110)
+    _write_atomically(out, {"training.png": png.getvalue()})
+    for chosen, run, verdicts in results:
+        record = {
+            "method": chosen.name,
+            "equilibria": [item.to_json() for item in verdicts],
+            "converged_fraction": converged_fraction(objective, run, found.points),
+        }
+        print(json.dumps(record) if args.json else _training_text(chosen, record))
+    if not args.json:
+        print(f"wrote {out / 'training.png'} in {time.perf_counter() - begin:.1f} s")
+    return 0
+
+
+def _method_from(args, name: str):
+    if args.momentum is not None and name != "momentum":
+        raise InputError(f"--momentum applies to --method momentum, not to {name}")
+    if (args.g_steps, args.d_steps) != (1, 1) and name != "altgd":
+        raise InputError(f"--g-steps and --d-steps apply to altgd, not to {name}")
+    momentum = 0.5 if args.momentum is None else args.momentum
+    try:
+        return method(
+            name,
+            args.lr,
+            lr_d=args.lr_d,
+            momentum=momentum if name == "momentum" else 0.0,
+            g_steps=args.g_steps,
+            d_steps=args.d_steps,
+        )
+    except InputError as error:
+        raise InputError(str(error).removeprefix("method: ")) from None
+
+
+def _training_text(chosen, record) -> str:
+    lines = [
+        f"{chosen.name} (lr {float(chosen.lr):g}, lr-d {float(chosen.lr_d):g}): "
+        f"{100 * record['converged_fraction']:.0f}% of the starts converged "
+        f"(ended within 1e-3 of an equilibrium)"
+    ]
+    for item in record["equilibria"]:
+        theta = ", ".join(f"{x:.4g}" for x in item["theta"])
+        top = item["max_stable_lr"]
+        top = "none" if top is None else f"{top:.4g}"
+        lines.append(
+            f"  ({theta}){' Nash' if item['nash'] else ''}: spectral radius "
+            f"{item['spectral_radius']:.6g}, {item['verdict']}; stable for lr up to "
+            f"{top}"
+        )
+    return "\n".join(lines)
+
+
 def _fourier_grid_option(sub, flag: str) -> None:
     sub.add_argument(
         flag,
@@ -158,6 +303,10 @@ def _run_portrait(args) -> int:
     begin = time.perf_counter()
     out = _check_out_dir(args.out)
     objective = build_objective(args)
+    if args.orders is None:
+        args.orders = (1, 2, 4, 8) if objective.box is None else ()
+    if args.orders:
+        _check_torus(objective, "--orders")
     _check_orders(args.orders, args.grid)
     _warn_nash(objective)
     panels = portrait_panels(objective, args.orders, grid=args.grid, starts=args.starts)
@@ -185,10 +334,11 @@ def _run_equilibria(args) -> int:
     model = objective
     sup_error = None
     if args.order is not None:
+        _check_torus(objective, "--order")
         _check_orders((args.order,), args.grid)
         coefficients = fourier_coefficients(objective, args.grid)
         sup_error = coefficients.sup_error(args.order)
-        objective = coefficients.truncate(args.order)
+        objective = same_flow(model, coefficients.truncate(args.order))
     if not args.json:
         _warn_nash(model)
     found = find_equilibria(objective, starts=args.starts)
@@ -210,6 +360,7 @@ def _run_equilibria(args) -> int:
 
 def _run_fourier(args) -> int:
     objective = build_objective(args)
+    _check_torus(objective, "fourier")
     _check_orders((args.order,), args.grid)
     coefficients = fourier_coefficients(objective, args.grid)
     tensor = coefficients.modes_tensor(args.order)
@@ -292,6 +443,8 @@ def _equilibria_text(label: str, found: Equilibria, rate: float | None) -> str:
         else f"index sum {found.index_sum}: Poincare-Hopf FAILS, an equilibrium was "
         f"missed or is degenerate; try more starts"
     )
+    if not found.torus:
+        check = "on R^n, searched in the box only: no Poincare-Hopf check"
     text = f"{label}: {len(found.points)} equilibria: {', '.join(counts)}; {check}"
     if rate is not None:
         text += f"; learned rate {rate:.6g} (data units)"
@@ -299,10 +452,22 @@ def _equilibria_text(label: str, found: Equilibria, rate: float | None) -> str:
 
 
 def _warn_nash(objective: Objective) -> None:
+    objective = base_model(objective)
     if isinstance(objective, ExponentialGAN):
         problem = objective.nash_problem()
         if problem:
             print(f"jaxfgan: warning: {problem}", file=sys.stderr)
+
+
+def _check_torus(objective: Objective, what: str) -> None:
+    if objective.box is not None:
+        raise InputError(
+            f"{what}: the Fourier series needs the torus, but this model lives on "
+            f"R^{objective.n} (it has a box); drop {what}"
+            if what != "fourier"
+            else "the Fourier series needs the torus, but this model lives on "
+            f"R^{objective.n}; use portrait or equilibria"
+        )
 
 
 def _check_out_dir(text: str) -> Path:
@@ -363,6 +528,26 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    return number
+
+
+def _methods(text: str) -> list[str]:
+    names = list(METHODS) if text == "all" else text.split(",")
+    unknown = [name for name in names if name not in METHODS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected one or more of {', '.join(METHODS)} (or all), got {text!r}"
+        )
+    return names
+
+
+def _positive_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (number > 0 and number < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text}")
     return number
 
 
