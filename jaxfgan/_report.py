@@ -40,7 +40,7 @@ def learned_rate(model: Objective, found: Equilibria) -> float | None:
         return None
 
     def gap(point):
-        return float(jnp.min(torus_distance(targets, point.theta)))
+        return float(jnp.min(torus_distance(targets, point.theta[None])))
 
     nearest = min(found.points, key=gap)
     if gap(nearest) > 0.5:
