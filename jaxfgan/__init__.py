@@ -30,6 +30,8 @@ from ._fourier import FourierCoefficients as FourierCoefficients  # noqa: E402
 from ._fourier import FourierSeries as FourierSeries  # noqa: E402
 from ._fourier import fourier_coefficients as fourier_coefficients  # noqa: E402
 from ._fourier import fourier_series as fourier_series  # noqa: E402
+from ._modified import ModifiedFlow as ModifiedFlow  # noqa: E402
+from ._modified import modified_flow as modified_flow  # noqa: E402
 from ._objective import Objective as Objective  # noqa: E402
 from ._objective import UserObjective as UserObjective  # noqa: E402
 from ._objective import distance as distance  # noqa: E402

@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_box(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
     except InputError as error:
@@ -50,6 +50,18 @@ def main(argv: list[str] | None = None) -> int:
             f"jaxfgan {args.command}: interrupted; nothing was written", file=sys.stderr
         )
         return 130
+
+
+def _attach_box(argv: list[str]) -> list[str]:
+    """'--box -2,2' -> '--box=-2,2': argparse takes a value such as -2,2 for an
+    option, since it is not a plain negative number."""
+    joined = []
+    for word in argv:
+        if joined and joined[-1] == "--box" and word.startswith("-"):
+            joined[-1] = f"--box={word}"
+        else:
+            joined.append(word)
+    return joined
 
 
 def _build_parser() -> argparse.ArgumentParser:

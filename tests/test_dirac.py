@@ -111,3 +111,29 @@ def test_bad_dirac_settings():
         jf.dirac_gan("hinge")
     with pytest.raises(jf.InputError, match="lo < hi"):
         jf.dirac_gan(box=(1.0, -1.0))
+
+
+@pytest.mark.parametrize("h", [0.1, 0.4])
+def test_modified_flows_dirac_closed_form(h):
+    # Backward error analysis (Rosca et al. 2021) on the Dirac GAN, J = [[0, -a],
+    # [a, 0]], a = 1/2, J^2 = -a^2 I. Simultaneous: J - (h/2) J^2 = J + (h a^2/2) I,
+    # eigenvalues h a^2/2 +- i a (outward drift). Alternating adds the
+    # discriminator's h (dv_d/dtheta) v_g = -h a^2 psi: [[h a^2/2, -a], [a,
+    # -h a^2/2]], trace 0, eigenvalues +- i a sqrt(1 - h^2 a^2 / 4) (no drift).
+    a = 0.5
+    simultaneous = jf.classify(jf.modified_flow(DIRAC, "simgd", h), [0.0, 0.0])
+    np.testing.assert_allclose(
+        simultaneous.eigenvalues, [h * a**2 / 2 - 1j * a, h * a**2 / 2 + 1j * a]
+    )
+    alternating = jf.classify(jf.modified_flow(DIRAC, "altgd", h), [0.0, 0.0])
+    omega = a * math.sqrt(1 - h**2 * a**2 / 4)
+    np.testing.assert_allclose(alternating.eigenvalues, [-1j * omega, 1j * omega])
+    assert alternating.kind == "center"
+    # Against the discrete maps: the flow over time h must match one step to
+    # second order. simgd's step grows |z| by sqrt(1 + h^2 a^2) = 1 + h^2 a^2/2 +
+    # O(h^4), the modified flow by exp(h^2 a^2/2); altgd turns by arccos(1 -
+    # h^2 a^2/2) = h a (1 + h^2 a^2/24 + ...), the modified flow by h omega.
+    rho = jf.spectral_radius(DIRAC, jf.method("simgd", h), [0.0, 0.0])
+    assert abs(math.log(rho) - h * simultaneous.eigenvalues[0].real) < h**4
+    turn = math.acos(1 - h**2 * a**2 / 2)
+    assert abs(turn - h * omega) < h**3 * a**3 / 4

@@ -19,7 +19,10 @@ def S(theta_g, theta_d):
 
 
 def _run(capsys, *argv):
-    status = main(list(argv))
+    try:
+        status = main(list(argv))
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
     out, err = capsys.readouterr()
     return status, out, err
 
