@@ -252,10 +252,11 @@ def _run_train(args) -> int:
 
 
 def _method_from(args, name: str):
-    if args.momentum is not None and name != "momentum":
-        raise InputError(f"--momentum applies to --method momentum, not to {name}")
-    if (args.g_steps, args.d_steps) != (1, 1) and name != "altgd":
-        raise InputError(f"--g-steps and --d-steps apply to altgd, not to {name}")
+    """The method ``name`` with the settings that apply to it."""
+    if args.momentum is not None and "momentum" not in args.method:
+        raise InputError("--momentum applies to --method momentum only")
+    if (args.g_steps, args.d_steps) != (1, 1) and "altgd" not in args.method:
+        raise InputError("--g-steps and --d-steps apply to --method altgd only")
     momentum = 0.5 if args.momentum is None else args.momentum
     try:
         return method(
@@ -263,8 +264,8 @@ def _method_from(args, name: str):
             args.lr,
             lr_d=args.lr_d,
             momentum=momentum if name == "momentum" else 0.0,
-            g_steps=args.g_steps,
-            d_steps=args.d_steps,
+            g_steps=args.g_steps if name == "altgd" else 1,
+            d_steps=args.d_steps if name == "altgd" else 1,
         )
     except InputError as error:
         raise InputError(str(error).removeprefix("method: ")) from None

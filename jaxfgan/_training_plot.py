@@ -129,7 +129,7 @@ def _draw_distance(ax, objective, run, found, colours) -> None:
     batch, saved, n = run.path.shape
     flat = np.nan_to_num(run.path.reshape(-1, n), nan=np.inf)
     gaps = nearest_distance(objective, flat, targets).reshape(batch, saved)
-    gaps = np.clip(gaps, 1e-16, None)
+    gaps = np.clip(gaps, 1e-14, None)  # below this it is round-off
     for gap, colour in zip(gaps, colours, strict=True):
         ax.semilogy(run.steps, gap, color=colour, linewidth=0.6, alpha=0.6)
     ax.semilogy(run.steps, np.median(gaps, axis=0), color="black", linewidth=1.6)
@@ -137,7 +137,7 @@ def _draw_distance(ax, objective, run, found, colours) -> None:
     ax.set(xlabel="step", ylabel="distance to nearest\nequilibrium")
     finite = gaps[np.isfinite(gaps)]
     top = float(finite.max()) if finite.size else 10.0
-    ax.set_ylim(max(1e-16, float(finite.min(initial=top)) / 3), top * 3)
+    ax.set_ylim(max(3e-15, float(finite.min(initial=top)) / 3), top * 3)
 
 
 def _title(method, verdicts, objective, run, found) -> str:
@@ -153,7 +153,7 @@ def _title(method, verdicts, objective, run, found) -> str:
     line = "no equilibrium found"
     if worst is not None:
         label = "Nash" if worst.nash else "equilibrium"
-        line = f"{label}: rho {worst.spectral_radius:.5g}, {worst.verdict}"
+        line = f"{label}: ρ {worst.spectral_radius:.5g}, {worst.verdict}"
     share = converged_fraction(objective, run, found.points)
     return f"{method.name} ({rates})\n{line}\n{100 * share:.0f}% of starts converged"
 
@@ -168,7 +168,7 @@ def _legend(fig) -> None:
             markersize=9,
             markerfacecolor=colour,
             markeredgecolor="black",
-            label=f"{verdict} (rho {'<' if i == 0 else '=' if i == 1 else '>'} 1)",
+            label=f"{verdict} (ρ {'<' if i == 0 else '=' if i == 1 else '>'} 1)",
         )
         for i, (verdict, colour) in enumerate(VERDICT_COLOURS.items())
     ]

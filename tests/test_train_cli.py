@@ -222,12 +222,12 @@ TRAIN = ["train", "--method", "simgd", "--lr", "0.1"]
         (["train", "--method", "simgd", "--lr", "0"], "must be finite and > 0"),
         (["train", "--method", "simgd", "--lr", "nan"], "must be finite and > 0"),
         ([*TRAIN, "--lr-d", "-1"], "must be finite and > 0"),
-        ([*TRAIN, "--momentum", "0.5"], "--momentum applies to --method momentum"),
+        ([*TRAIN, "--momentum", "0.5"], "--momentum applies to --method momentum only"),
         (
             ["train", "--method", "momentum", "--lr", "0.1", "--momentum", "1.5"],
             "momentum must lie in (-1, 1)",
         ),
-        ([*TRAIN, "--g-steps", "2"], "--g-steps and --d-steps apply to altgd"),
+        ([*TRAIN, "--g-steps", "2"], "--g-steps and --d-steps apply to --method altgd"),
         ([*TRAIN, "--steps", "0"], "must be >= 1"),
         ([*TRAIN, "--box", "-1,1"], "--box applies to --model dirac or --objective"),
         (

@@ -65,6 +65,15 @@ def test_max_stable_lr_closed_forms():
     assert extragradient == pytest.approx(2.0, abs=1e-7)
 
 
+def test_r1_makes_simultaneous_steps_stable():
+    # With R1 (gamma) the Dirac GAN's flow has eigenvalues lambda with
+    # Re lambda = -gamma/2 and |lambda|^2 = det J = A^2, so |1 + h lambda|^2 =
+    # 1 - gamma h + A^2 h^2 < 1 exactly when h < gamma / A^2 = 1.2 for gamma = 0.3.
+    regularized = jf.regularize(DIRAC, "r1", 0.3)
+    top = jf.max_stable_lr(regularized, jf.method("simgd", 0.1), ORIGIN)
+    assert top == pytest.approx(0.3 / A**2, abs=1e-7)
+
+
 @pytest.mark.parametrize("beta", [-0.5, 0.3])
 def test_heavy_ball_radius(beta):
     # z+ = z + hJz + beta (z - z-): each flow eigenvalue lambda gives the roots of
