@@ -44,7 +44,8 @@ class Equilibrium:
     """One equilibrium of the flow.
 
     Attributes:
-        theta: the point (theta_g..., theta_d...), wrapped into [-pi, pi).
+        theta: the point (theta_g..., theta_d...), wrapped into [-pi, pi) on the
+            torus.
         eigenvalues: the Jacobian's eigenvalues, sorted by real then imaginary part.
         kind: one of :data:`KINDS`.
         nash: theta_g is a local minimum of F(., theta_d) and theta_d a local
