@@ -2,6 +2,7 @@
 trajectories over the portrait above, the distance to the equilibria below."""
 
 import math
+import textwrap
 
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
@@ -46,7 +47,7 @@ def plot_training(
     fig, axes = plt.subplots(
         2 * groups,
         columns,
-        figsize=(4.4 * columns, 7.4 * groups),
+        figsize=(max(4.4 * columns, 6.4), 7.4 * groups),
         squeeze=False,
         layout="constrained",
         height_ratios=[3, 1.5] * groups,
@@ -62,9 +63,9 @@ def plot_training(
         row, column = 2 * (index // columns), index % columns
         axes[row, column].axis("off")
         axes[row + 1, column].axis("off")
-    _legend(fig)
+    _legend(fig, columns)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(textwrap.fill(title, 40 * columns + 30), fontsize=11)
     return fig
 
 
@@ -158,7 +159,7 @@ def _title(method, verdicts, objective, run, found) -> str:
     return f"{method.name} ({rates})\n{line}\n{100 * share:.0f}% of starts converged"
 
 
-def _legend(fig) -> None:
+def _legend(fig, columns: int) -> None:
     handles = [
         Line2D(
             [],
@@ -206,4 +207,9 @@ def _legend(fig) -> None:
             label=f"converged below {CONVERGED_TOL:g}",
         )
     )
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=2 if columns == 1 else 4,
+        fontsize=9,
+    )
