@@ -1,4 +1,5 @@
-"""jaxfgan: the training dynamics of torus GANs, through their Fourier modes.
+"""jaxfgan: the training dynamics of torus GANs, through their Fourier modes, and
+of the discrete methods that train them.
 
 Importing jaxfgan turns on JAX's 64-bit mode, since equilibria and spectra are
 classified in float64.
@@ -13,6 +14,8 @@ jax.config.update("jax_enable_x64", True)
 from ._data import DATASETS as DATASETS  # noqa: E402
 from ._data import dataset_path as dataset_path  # noqa: E402
 from ._data import read_waiting_times as read_waiting_times  # noqa: E402
+from ._dirac import DiracGAN as DiracGAN  # noqa: E402
+from ._dirac import dirac_gan as dirac_gan  # noqa: E402
 from ._equilibria import KINDS as KINDS  # noqa: E402
 from ._equilibria import Equilibria as Equilibria  # noqa: E402
 from ._equilibria import Equilibrium as Equilibrium  # noqa: E402
@@ -29,8 +32,11 @@ from ._fourier import FourierCoefficients as FourierCoefficients  # noqa: E402
 from ._fourier import FourierSeries as FourierSeries  # noqa: E402
 from ._fourier import fourier_coefficients as fourier_coefficients  # noqa: E402
 from ._fourier import fourier_series as fourier_series  # noqa: E402
+from ._modified import ModifiedFlow as ModifiedFlow  # noqa: E402
+from ._modified import modified_flow as modified_flow  # noqa: E402
 from ._objective import Objective as Objective  # noqa: E402
 from ._objective import UserObjective as UserObjective  # noqa: E402
+from ._objective import distance as distance  # noqa: E402
 from ._objective import flow_jacobian as flow_jacobian  # noqa: E402
 from ._objective import torus_distance as torus_distance  # noqa: E402
 from ._objective import value as value  # noqa: E402
@@ -39,3 +45,15 @@ from ._objective import wrap_angles as wrap_angles  # noqa: E402
 from ._plot import plot_portrait as plot_portrait  # noqa: E402
 from ._portrait import Panel as Panel  # noqa: E402
 from ._portrait import portrait_panels as portrait_panels  # noqa: E402
+from ._regularizers import REGULARIZERS as REGULARIZERS  # noqa: E402
+from ._regularizers import Regularized as Regularized  # noqa: E402
+from ._regularizers import regularize as regularize  # noqa: E402
+from ._training import METHODS as METHODS  # noqa: E402
+from ._training import Method as Method  # noqa: E402
+from ._training import TrainingRun as TrainingRun  # noqa: E402
+from ._training import max_stable_lr as max_stable_lr  # noqa: E402
+from ._training import method as method  # noqa: E402
+from ._training import spectral_radius as spectral_radius  # noqa: E402
+from ._training import train as train  # noqa: E402
+from ._training import update_jacobian as update_jacobian  # noqa: E402
+from ._training import verdict as verdict  # noqa: E402

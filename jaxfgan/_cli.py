@@ -1,5 +1,5 @@
-"""The command line: ``jaxfgan portrait | equilibria | fourier``. The only module
-that prints."""
+"""The command line: ``jaxfgan portrait | equilibria | fourier | train``. The only
+module that prints."""
 
 import argparse
 import io
@@ -17,7 +17,17 @@ from ._exponential import ExponentialGAN
 from ._fourier import default_grid, fourier_coefficients
 from ._model_options import add_model_options, build_objective
 from ._objective import Objective
+from ._portrait import same_flow
+from ._regularizers import base_model
 from ._report import describe_model, equilibria_json, learned_rate, run_metadata
+from ._training import (
+    METHODS,
+    assess,
+    converged_fraction,
+    method,
+    train,
+    training_starts,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_box(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
     except InputError as error:
@@ -48,6 +58,18 @@ def main(argv: list[str] | None = None) -> int:
         os._exit(130)  # skip interpreter teardown, which can crash inside XLA here
 
 
+def _attach_box(argv: list[str]) -> list[str]:
+    """'--box -2,2' -> '--box=-2,2': argparse takes a value such as -2,2 for an
+    option, since it is not a plain negative number."""
+    joined = []
+    for word in argv:
+        if joined and joined[-1] == "--box" and word.startswith("-"):
+            joined[-1] = f"--box={word}"
+        else:
+            joined.append(word)
+    return joined
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jaxfgan",
@@ -60,6 +82,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _portrait_parser(commands)
     _equilibria_parser(commands)
     _fourier_parser(commands)
+    _train_parser(commands)
     return parser
 
 
@@ -74,11 +97,10 @@ def _portrait_parser(commands) -> None:
     add_model_options(sub)
     sub.add_argument(
         "--orders",
-        default="1,2,4,8",
         type=_orders,
         metavar="N,N,...",
         help="truncation orders to draw beside the exact F (default "
-        "1,2,4,8; A..B for a range)",
+        "1,2,4,8 on the torus, none on R^n; A..B for a range)",
     )
     sub.add_argument(
         "--out",
@@ -139,6 +161,142 @@ def _fourier_parser(commands) -> None:
     sub.set_defaults(run=_run_fourier)
 
 
+def _train_parser(commands) -> None:
+    sub = commands.add_parser(
+        "train",
+        help="discrete training from a grid of starts, with its local verdicts",
+        description="Run a discrete training method from a grid of starts; at each "
+        "equilibrium give the update map's spectral radius, the verdict "
+        "(converges/oscillates/diverges) and the largest stable learning "
+        "rate; write DIR/training.png. Several methods, comma-separated, "
+        "are drawn side by side.",
+    )
+    add_model_options(sub)
+    sub.add_argument(
+        "--method",
+        required=True,
+        type=_methods,
+        metavar="M[,M...]",
+        help=f"{', '.join(METHODS)}, or all",
+    )
+    sub.add_argument(
+        "--lr", required=True, type=_positive_float, metavar="H", help="learning rate"
+    )
+    sub.add_argument(
+        "--lr-d",
+        type=_positive_float,
+        metavar="H",
+        help="the discriminator's learning rate (default --lr)",
+    )
+    sub.add_argument(
+        "--steps",
+        type=_positive,
+        default=1000,
+        metavar="K",
+        help="steps (rounds for altgd) (default 1000)",
+    )
+    sub.add_argument(
+        "--g-steps", type=_positive, default=1, metavar="N", help="altgd: default 1"
+    )
+    sub.add_argument(
+        "--d-steps", type=_positive, default=1, metavar="N", help="altgd: default 1"
+    )
+    sub.add_argument(
+        "--momentum",
+        type=float,
+        metavar="B",
+        help="momentum: beta in (-1, 1), negative allowed (default 0.5)",
+    )
+    sub.add_argument(
+        "--starts",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="an N x N grid of starts (default 5)",
+    )
+    sub.add_argument(
+        "--out", default="training", metavar="DIR", help="output folder (./training)"
+    )
+    sub.add_argument(
+        "--json", action="store_true", help="print one JSON object per method"
+    )
+    sub.set_defaults(run=_run_train)
+
+
+def _run_train(args) -> int:
+    from ._training_plot import plot_training  # matplotlib only when drawing
+
+    begin = time.perf_counter()
+    out = _check_out_dir(args.out)
+    objective = build_objective(args)
+    methods = [_method_from(args, name) for name in args.method]
+    if objective.n != 2:
+        raise InputError(
+            f"the figure draws one parameter per player, but the model has "
+            f"{objective.n_g} + {objective.n_d}"
+        )
+    if not args.json:
+        _warn_nash(objective)
+    found = find_equilibria(objective)
+    starts = training_starts(objective, args.starts)
+    results = []
+    for chosen in methods:
+        run = train(objective, chosen, starts, args.steps)
+        results.append((chosen, run, assess(objective, chosen, found.points)))
+    figure = plot_training(objective, found, results, describe_model(objective))
+    png = io.BytesIO()
+    figure.savefig(png, dpi=110)
+    _write_atomically(out, {"training.png": png.getvalue()})
+    for chosen, run, verdicts in results:
+        record = {
+            "method": chosen.name,
+            "equilibria": [item.to_json() for item in verdicts],
+            "converged_fraction": converged_fraction(objective, run, found.points),
+        }
+        print(json.dumps(record) if args.json else _training_text(chosen, record))
+    if not args.json:
+        print(f"wrote {out / 'training.png'} in {time.perf_counter() - begin:.1f} s")
+    return 0
+
+
+def _method_from(args, name: str):
+    """The method ``name`` with the settings that apply to it."""
+    if args.momentum is not None and "momentum" not in args.method:
+        raise InputError("--momentum applies to --method momentum only")
+    if (args.g_steps, args.d_steps) != (1, 1) and "altgd" not in args.method:
+        raise InputError("--g-steps and --d-steps apply to --method altgd only")
+    momentum = 0.5 if args.momentum is None else args.momentum
+    try:
+        return method(
+            name,
+            args.lr,
+            lr_d=args.lr_d,
+            momentum=momentum if name == "momentum" else 0.0,
+            g_steps=args.g_steps if name == "altgd" else 1,
+            d_steps=args.d_steps if name == "altgd" else 1,
+        )
+    except InputError as error:
+        raise InputError(str(error).removeprefix("method: ")) from None
+
+
+def _training_text(chosen, record) -> str:
+    lines = [
+        f"{chosen.name} (lr {float(chosen.lr):g}, lr-d {float(chosen.lr_d):g}): "
+        f"{100 * record['converged_fraction']:.0f}% of the starts converged "
+        f"(ended within 1e-3 of an equilibrium)"
+    ]
+    for item in record["equilibria"]:
+        theta = ", ".join(f"{x:.4g}" for x in item["theta"])
+        top = item["max_stable_lr"]
+        top = "none" if top is None else f"{top:.4g}"
+        lines.append(
+            f"  ({theta}){' Nash' if item['nash'] else ''}: spectral radius "
+            f"{item['spectral_radius']:.6g}, {item['verdict']}; stable for lr up to "
+            f"{top}"
+        )
+    return "\n".join(lines)
+
+
 def _fourier_grid_option(sub, flag: str) -> None:
     sub.add_argument(
         flag,
@@ -167,6 +325,10 @@ def _run_portrait(args) -> int:
     begin = time.perf_counter()
     out = _check_out_dir(args.out)
     objective = build_objective(args)
+    if args.orders is None:
+        args.orders = (1, 2, 4, 8) if objective.box is None else ()
+    if args.orders:
+        _check_torus(objective, "--orders")
     _resolve_grid(args, objective)
     _check_orders(args.orders, args, flow=True)
     _warn_nash(objective)
@@ -196,10 +358,11 @@ def _run_equilibria(args) -> int:
     model = objective
     sup_error = None
     if args.order is not None:
+        _check_torus(objective, "--order")
         _check_orders((args.order,), args, flow=True)
         coefficients = fourier_coefficients(objective, args.grid)
         sup_error = coefficients.sup_error(args.order)
-        objective = coefficients.truncate(args.order)
+        objective = same_flow(model, coefficients.truncate(args.order))
     if not args.json:
         _warn_nash(model)
     found = find_equilibria(objective, starts=args.starts)
@@ -222,6 +385,7 @@ def _run_equilibria(args) -> int:
 
 def _run_fourier(args) -> int:
     objective = build_objective(args)
+    _check_torus(objective, "fourier")
     _resolve_grid(args, objective)
     _check_orders((args.order,), args)
     coefficients = fourier_coefficients(objective, args.grid)
@@ -329,10 +493,22 @@ def _complex_text(number: complex) -> str:
 
 
 def _warn_nash(objective: Objective) -> None:
+    objective = base_model(objective)
     if isinstance(objective, ExponentialGAN):
         problem = objective.nash_problem()
         if problem:
             print(f"jaxfgan: warning: {problem}", file=sys.stderr)
+
+
+def _check_torus(objective: Objective, what: str) -> None:
+    if objective.box is not None:
+        raise InputError(
+            f"{what}: the Fourier series needs the torus, but this model lives on "
+            f"R^{objective.n} (it has a box); drop {what}"
+            if what != "fourier"
+            else "the Fourier series needs the torus, but this model lives on "
+            f"R^{objective.n}; use portrait or equilibria"
+        )
 
 
 def _check_out_dir(text: str) -> Path:
@@ -419,6 +595,26 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    return number
+
+
+def _methods(text: str) -> list[str]:
+    names = list(METHODS) if text == "all" else text.split(",")
+    unknown = [name for name in names if name not in METHODS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected one or more of {', '.join(METHODS)} (or all), got {text!r}"
+        )
+    return names
+
+
+def _positive_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (number > 0 and number < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text}")
     return number
 
 

@@ -4,7 +4,8 @@ An equilibrium z* has v(z*) = 0 for the flow v = (-grad_g F, +grad_d F). Its kin
 comes from the eigenvalues of the Jacobian J = dv/dz at z*; its Poincare-Hopf index
 is sign(det J) when J is invertible (for two angles, the winding number of v around
 z* otherwise). On the torus the indices of all equilibria sum to 0, the Euler
-characteristic of a torus, which checks that none was missed.
+characteristic of a torus, which checks that none was missed. An objective on R^n
+(one with a ``box``) is searched inside its box, and has no such check.
 """
 
 import math
@@ -46,7 +47,8 @@ class Equilibrium:
     """One equilibrium of the flow.
 
     Attributes:
-        theta: the point (theta_g..., theta_d...), wrapped into [-pi, pi).
+        theta: the point (theta_g..., theta_d...), wrapped into [-pi, pi) on the
+            torus.
         eigenvalues: the Jacobian's eigenvalues, sorted by real then imaginary part.
         kind: one of :data:`KINDS`.
         nash: theta_g is a local minimum of F(., theta_d) and theta_d a local
@@ -86,24 +88,29 @@ class Equilibria:
         points: the :class:`Equilibrium` objects, sorted by theta.
         starts: how many Newton starts were used.
         converged: how many starts converged to an equilibrium.
+        torus: False for an objective on R^n, searched inside its box only.
     """
 
     points: list[Equilibrium]
     starts: int
     converged: int
     notes: list[str] = field(default_factory=list)
+    torus: bool = True
 
     @property
     def index_sum(self) -> int:
         return int(sum(point.index for point in self.points))
 
     @property
-    def poincare_hopf_ok(self) -> bool:
+    def poincare_hopf_ok(self) -> bool | None:
         """The indices sum to 0 (the torus's Euler characteristic) and none is 0.
 
         False means an equilibrium was missed or one is degenerate with an index
-        that could not be computed; more Newton starts may help.
+        that could not be computed; more Newton starts may help. None on R^n, where
+        a box has no index sum to meet.
         """
+        if not self.torus:
+            return None
         return self.index_sum == 0 and all(p.index != 0 for p in self.points)
 
     def count(self, kind: str) -> int:
@@ -111,6 +118,8 @@ class Equilibria:
 
     def poincare_hopf_message(self) -> str:
         """One sentence on the Poincare-Hopf check, and what to do if it fails."""
+        if not self.torus:
+            return "on R^n, searched in the box only: no Poincare-Hopf check"
         if self.poincare_hopf_ok:
             return "index sum 0: Poincare-Hopf holds"
         undefined = sum(point.index == 0 for point in self.points)
@@ -133,16 +142,18 @@ def find_equilibria(
     zero_tol: float = ZERO_TOL,
     merge_tol: float = 1e-6,
 ) -> Equilibria:
-    """Find and classify every equilibrium of the flow on the torus.
+    """Find and classify every equilibrium of the flow on the torus (or in a box).
 
     Newton's method (optimistix) runs from a grid of ``starts`` points per angle;
     the converged points are wrapped into [-pi, pi) and merged when closer than
-    ``merge_tol`` on the torus. At each, ``jax.jacfwd`` gives the Jacobian of the
-    flow, whose eigenvalues give the kind, and the Hessian blocks of F decide
-    whether it is a Nash equilibrium.
+    ``merge_tol`` on the torus. For an objective on R^n the grid covers its box,
+    roots outside the box are dropped, nothing is wrapped and the grid is not
+    doubled (there is no Poincare-Hopf check to pass). At each root
+    ``jax.jacfwd`` gives the Jacobian of the flow, whose eigenvalues give the
+    kind, and the Hessian blocks of F decide whether it is a Nash equilibrium.
 
     Arguments:
-        objective: the game, on the torus.
+        objective: the game, on the torus or on R^n with a box.
         starts: Newton starts per angle. By default 24 for two angles (64, 10, 6 for
             one, three, four), doubled while the Poincare-Hopf check fails and no
             equilibrium is degenerate, up to 2**17 starts in all; a given number is
@@ -174,15 +185,24 @@ def find_equilibria(
                 f"find_equilibria: {per_angle} starts per angle over {objective.n} "
                 f"angles is {per_angle**objective.n} starts, above {MAX_STARTS}"
             )
-        y0 = _start_grid(objective.n, per_angle)
+        y0 = _start_grid(objective.n, per_angle, objective.box)
         found, ok = _newton_batch(objective, jnp.asarray(y0))
         roots = np.concatenate([roots, np.asarray(found)[np.asarray(ok)]])
         total += len(y0)
-        merged = _merge(_wrap(roots), merge_tol)
+        merged = _merge_in_domain(roots, merge_tol, objective.box)
         points = [classify(objective, z, zero_tol=zero_tol) for z in merged]
-        result = Equilibria(points=points, starts=total, converged=len(roots))
+        result = Equilibria(
+            points=points,
+            starts=total,
+            converged=len(roots),
+            torus=objective.box is None,
+        )
         # More starts cannot mend a degenerate point (it may be non-isolated).
-        if starts is not None or result.poincare_hopf_ok or result.count("degenerate"):
+        if (
+            starts is not None
+            or result.poincare_hopf_ok is not False
+            or result.count("degenerate")
+        ):
             return result
         per_angle *= 2
         if per_angle**objective.n > _MAX_AUTO_STARTS:
@@ -339,9 +359,13 @@ def _closed_turn(heading: np.ndarray) -> float:
     return float(heading[-1] - heading[0] + closing)
 
 
-def _start_grid(n: int, per_angle: int) -> np.ndarray:
+def _start_grid(n: int, per_angle: int, box=None) -> np.ndarray:
     """A grid of per_angle**n starts, offset so none lies on a symmetry line."""
-    line = -math.pi + (np.arange(per_angle) + 0.5) * TWO_PI / per_angle + 0.0123
+    lo, hi = (-math.pi, math.pi) if box is None else box
+    width = hi - lo
+    line = (
+        lo + (np.arange(per_angle) + 0.5) * width / per_angle + 0.0123 * width / TWO_PI
+    )
     mesh = np.meshgrid(*[line] * n, indexing="ij")
     return np.stack([m.ravel() for m in mesh], axis=1)
 
@@ -375,19 +399,32 @@ def _newton_batch(objective: Objective, y0):
     return jax.vmap(solve_one)(y0)
 
 
+def _merge_in_domain(roots: np.ndarray, tol: float, box) -> list[np.ndarray]:
+    """Merge on the torus; on R^n, keep the roots inside the box and merge there."""
+    if box is None:
+        return _merge(_wrap(roots), tol)
+    inside = np.all((roots >= box[0]) & (roots <= box[1]), axis=1)
+    return _merge(roots[inside], tol, torus=False)
+
+
 def _wrap(points: np.ndarray) -> np.ndarray:
     """Wrap into [-pi, pi); a coordinate within 1e-10 of pi becomes -pi (same point)."""
     wrapped = np.mod(points + math.pi, TWO_PI) - math.pi
     return np.where(wrapped > math.pi - 1e-10, -math.pi, wrapped)
 
 
-def _merge(points: np.ndarray, tol: float) -> list[np.ndarray]:
-    """Greedy merge of points closer than ``tol`` on the torus, sorted by theta."""
+def _merge(points: np.ndarray, tol: float, torus: bool = True) -> list[np.ndarray]:
+    """Greedy merge of points closer than ``tol`` (on the torus), sorted by theta."""
+    gap = _torus_gap if torus else _plane_gap
     kept: list[np.ndarray] = []
     for point in points:
-        if not any(_torus_gap(point, other) < tol for other in kept):
+        if not any(gap(point, other) < tol for other in kept):
             kept.append(point)
     return sorted(kept, key=lambda p: tuple(np.round(p, 9)))
+
+
+def _plane_gap(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b)))
 
 
 def _torus_gap(a: np.ndarray, b: np.ndarray) -> float:

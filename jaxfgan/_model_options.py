@@ -11,9 +11,11 @@ import jax
 import jax.numpy as jnp
 
 from ._data import DATASETS, read_waiting_times, resolve_data_path
+from ._dirac import DIRAC_LOSSES, dirac_gan
 from ._errors import InputError
 from ._exponential import ExponentialGAN, exponential_gan
-from ._objective import Objective, UserObjective, value
+from ._objective import Objective, UserObjective, check_box, value
+from ._regularizers import REGULARIZERS, regularize
 
 _EXPONENTIAL_OPTIONS = (
     "rate",
@@ -80,10 +82,66 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         metavar="NG,ND",
         help="angles per player for --objective (default 1,1)",
     )
+    group.add_argument(
+        "--model",
+        choices=("exponential", "dirac"),
+        help="the built-in model: the exponential torus GAN (default) or the "
+        "Dirac GAN of Mescheder et al. (2018) on R^2",
+    )
+    group.add_argument(
+        "--dirac-loss",
+        choices=DIRAC_LOSSES,
+        help="f in the Dirac GAN: standard -log(1+e^-t) (default) or wgan t",
+    )
+    group.add_argument(
+        "--box",
+        metavar="LO,HI",
+        help="search and plot box of an objective on R^n (--model dirac: default "
+        "-2,2; --objective: without it, the torus)",
+    )
+    group.add_argument(
+        "--regularizer",
+        metavar="NAME:VALUE",
+        help="transform the flow: consensus:GAMMA, sga:LAMBDA, r1:GAMMA, r2:GAMMA "
+        "(exponential and Dirac GANs) or ttur:RATIO",
+    )
 
 
 def build_objective(args: argparse.Namespace) -> Objective:
-    """The objective that the model options describe."""
+    """The objective that the model options describe, regularised if asked."""
+    objective = _model(args)
+    if args.regularizer is None:
+        return objective
+    name, strength = parse_regularizer(args.regularizer)
+    try:
+        return regularize(objective, name, strength)
+    except InputError as error:
+        body = str(error).removeprefix("regularize: ")
+        raise InputError(f"--regularizer {args.regularizer}: {body}") from None
+
+
+def parse_regularizer(text: str) -> tuple[str, float]:
+    """'NAME:VALUE' -> (NAME, VALUE), NAME one of the regularizers."""
+    name, _, number = text.partition(":")
+    if name not in REGULARIZERS:
+        raise InputError(
+            f"--regularizer: expected NAME:VALUE with NAME one of "
+            f"{', '.join(REGULARIZERS)}, got {text!r}"
+        )
+    try:
+        return name, float(number)
+    except ValueError:
+        raise InputError(
+            f"--regularizer: expected a number after {name}:, got {number!r}"
+        ) from None
+
+
+def _model(args: argparse.Namespace) -> Objective:
+    box = None if args.box is None else parse_box(args.box)
+    if args.model == "dirac":
+        return _dirac_from(args, box)
+    if args.dirac_loss is not None:
+        raise InputError("--dirac-loss applies to --model dirac")
     if args.objective is not None:
         given = [
             name for name in _EXPONENTIAL_OPTIONS if getattr(args, name) is not None
@@ -93,11 +151,42 @@ def build_objective(args: argparse.Namespace) -> Objective:
             raise InputError(
                 f"{flag} applies to the exponential GAN, not to --objective"
             )
+        if args.model is not None:
+            raise InputError("--model and --objective both choose the game; give one")
         n_g, n_d = parse_dims(args.dims)
-        return load_objective(args.objective, n_g, n_d)
+        return load_objective(args.objective, n_g, n_d, box)
     if args.dims != "1,1":
         raise InputError("--dims applies to --objective; the exponential GAN has 1,1")
+    if box is not None:
+        raise InputError(
+            "--box applies to --model dirac or --objective; the exponential GAN "
+            "lives on the torus"
+        )
     return _exponential_from(args)
+
+
+def _dirac_from(args: argparse.Namespace, box) -> Objective:
+    given = [name for name in _EXPONENTIAL_OPTIONS if getattr(args, name) is not None]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise InputError(f"{flag} applies to the exponential GAN, not to --model dirac")
+    if args.objective is not None:
+        raise InputError("--model and --objective both choose the game; give one")
+    if args.dims != "1,1":
+        raise InputError("--dims applies to --objective; the Dirac GAN has 1,1")
+    return dirac_gan(args.dirac_loss or "standard", box or (-2.0, 2.0))
+
+
+def parse_box(text: str) -> tuple[float, float]:
+    """'LO,HI' -> (LO, HI), finite with LO < HI."""
+    try:
+        lo, hi = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(f"--box: expected LO,HI (two numbers), got {text!r}") from None
+    try:
+        return check_box("--box", (lo, hi))
+    except InputError:
+        raise InputError(f"--box: expected finite LO < HI, got {text!r}") from None
 
 
 def _exponential_from(args: argparse.Namespace) -> ExponentialGAN:
@@ -153,8 +242,9 @@ def parse_dims(text: str) -> tuple[int, int]:
     return n_g, n_d
 
 
-def load_objective(spec: str, n_g: int, n_d: int) -> UserObjective:
-    """Load ``path/to/file.py:NAME`` or ``module:NAME`` and check it on the torus."""
+def load_objective(spec: str, n_g: int, n_d: int, box=None) -> UserObjective:
+    """Load ``path/to/file.py:NAME`` or ``module:NAME`` and check it (on the torus,
+    or on R^n in ``box``)."""
     location, _, name = spec.rpartition(":")
     if not location or not name:
         raise InputError(
@@ -166,7 +256,7 @@ def load_objective(spec: str, n_g: int, n_d: int) -> UserObjective:
         raise InputError(f"--objective: {location} has no attribute {name!r}")
     if not callable(fn):
         raise InputError(f"--objective: {location}:{name} is not a function")
-    objective = UserObjective(fn, n_g, n_d)
+    objective = UserObjective(fn, n_g, n_d, box)
     _check_objective(spec, objective)
     return objective
 

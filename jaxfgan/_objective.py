@@ -16,6 +16,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._errors import InputError
 from ._typing import Angles, Array, ArrayLike
 
 TWO_PI = 2.0 * math.pi
@@ -41,13 +42,31 @@ class Objective(eqx.Module):
         """Number of angles of both players together."""
         return self.n_g + self.n_d
 
+    @property
+    def box(self) -> tuple[float, float] | None:
+        """The search and plot box [lo, hi] per coordinate of an objective on R^n;
+        None (the default) for an objective on the torus [-pi, pi)^n."""
+        return None
+
+    def flow(self, z: Array) -> Array:
+        """The training flow's velocity (-grad_g F, +grad_d F) at ``z``.
+
+        Subclasses that transform the flow (the regularisers) override this; every
+        part of the engine reads the flow through :func:`vector_field`.
+        """
+        grad = jax.grad(lambda w: self(w[: self.n_g], w[self.n_g :]))(z)
+        return player_signs(self, grad.dtype) * grad
+
 
 class UserObjective(Objective):
-    """Wraps a user's function ``F(theta_g, theta_d)`` as an objective on the torus.
+    """Wraps a user's function ``F(theta_g, theta_d)`` as an objective on the torus
+    (or, with ``box``, on R^n).
 
     Arguments:
         fn: a JAX-traceable function of two 1-D arrays returning a scalar.
         n_g, n_d: the number of angles of the generator and the discriminator.
+        box: (lo, hi), the search and plot box of an objective on R^n; None (the
+            default) for the torus.
 
     Example:
         >>> F = UserObjective(lambda g, d: jnp.sin(g[0]) * jnp.sin(d[0]), 1, 1)
@@ -56,18 +75,36 @@ class UserObjective(Objective):
     """
 
     fn: Callable[[Array, Array], ArrayLike] = eqx.field(static=True)
+    bounds: tuple[float, float] | None = eqx.field(static=True)
 
     def __init__(
-        self, fn: Callable[[Array, Array], ArrayLike], n_g: int = 1, n_d: int = 1
+        self,
+        fn: Callable[[Array, Array], ArrayLike],
+        n_g: int = 1,
+        n_d: int = 1,
+        box: tuple[float, float] | None = None,
     ):
         if n_g < 1 or n_d < 1:
             raise ValueError(f"UserObjective: need n_g, n_d >= 1, got {n_g}, {n_d}")
         self.fn = fn
         self.n_g = n_g
         self.n_d = n_d
+        self.bounds = None if box is None else check_box("UserObjective", box)
 
     def __call__(self, theta_g: Array, theta_d: Array) -> Array:
         return jnp.asarray(self.fn(theta_g, theta_d))
+
+    @property
+    def box(self) -> tuple[float, float] | None:
+        return self.bounds
+
+
+def check_box(name: str, box) -> tuple[float, float]:
+    """(lo, hi) as floats with lo < hi, both finite, or an InputError."""
+    lo, hi = (float(x) for x in box)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise InputError(f"{name}: box must be finite with lo < hi, got {box}")
+    return lo, hi
 
 
 def value(objective: Objective, z: Angles) -> Array:
@@ -91,9 +128,7 @@ def vector_field(objective: Objective, z: Angles) -> Array:
         >>> vector_field(F, jnp.array([0.0, 0.0])).tolist()
         [-0.0, 0.0]
     """
-    z = jnp.asarray(z)
-    grad = jax.grad(lambda w: value(objective, w))(z)
-    return player_signs(objective, grad.dtype) * grad
+    return objective.flow(jnp.asarray(z))
 
 
 def flow_jacobian(objective: Objective, z: Angles) -> Array:
@@ -105,6 +140,14 @@ def wrap_angles(z: ArrayLike) -> Array:
     """Angles wrapped into [-pi, pi)."""
     z = jnp.asarray(z)
     return jnp.mod(z + jnp.pi, TWO_PI) - jnp.pi
+
+
+def distance(objective: Objective, a: ArrayLike, b: ArrayLike) -> Array:
+    """The largest per-coordinate distance of ``a`` and ``b``: on the torus for a
+    torus objective, in R^n for one with a box (last axis)."""
+    if objective.box is None:
+        return torus_distance(a, b)
+    return jnp.max(jnp.abs(jnp.asarray(a) - jnp.asarray(b)), axis=-1)
 
 
 def torus_distance(a: ArrayLike, b: ArrayLike) -> Array:

@@ -82,25 +82,37 @@ def _draw_panel(ax, panel: Panel, limits):
         arrowsize=0.6,
     )
     for path in panel.paths:
-        ax.plot(*_broken(path).T, color="black", linewidth=0.9, alpha=0.8)
+        path = _broken(path) if panel.objective.box is None else path
+        ax.plot(*path.T, color="black", linewidth=0.9, alpha=0.8)
         ax.plot(*path[0], marker=".", color="black", markersize=3)
     _draw_equilibria(ax, panel)
     ax.set_title(_panel_title(panel), fontsize=10)
-    ax.set(
-        xlim=(-math.pi, math.pi),
-        ylim=(-math.pi, math.pi),
-        aspect="equal",
-        xlabel="$\\theta_G$ (rad)",
-        ylabel="$\\theta_D$ (rad)",
-    )
-    ax.set_xticks(_TICKS, _TICK_LABELS)
-    ax.set_yticks(_TICKS, _TICK_LABELS)
+    set_square(ax, panel.objective)
     return image
+
+
+def set_square(ax, objective) -> None:
+    """Limits, labels and ticks: angles in [-pi, pi] on the torus, else the box."""
+    box = objective.box
+    unit = " (rad)" if box is None else ""
+    box = (-math.pi, math.pi) if box is None else box
+    ax.set(
+        xlim=box,
+        ylim=box,
+        aspect="equal",
+        xlabel=f"$\\theta_G${unit}",
+        ylabel=f"$\\theta_D${unit}",
+    )
+    if objective.box is None:
+        ax.set_xticks(_TICKS, _TICK_LABELS)
+        ax.set_yticks(_TICKS, _TICK_LABELS)
 
 
 def _draw_equilibria(ax, panel: Panel) -> None:
     for point in panel.equilibria.points:
-        copies = _torus_copies(point.theta)
+        copies = (
+            _torus_copies(point.theta) if panel.equilibria.torus else point.theta[None]
+        )
         style = MARKERS[point.kind]
         ax.scatter(
             copies[:, 0],
@@ -136,6 +148,8 @@ def _torus_copies(theta: np.ndarray) -> np.ndarray:
 def _panel_title(panel: Panel) -> str:
     found = panel.equilibria
     check = "index sum 0" if found.poincare_hopf_ok else f"index sum {found.index_sum}!"
+    if not found.torus:
+        check = "on $R^2$: no index check"
     if panel.order is None:
         return f"{panel.label} ({check})"
     return f"{panel.label}: sup error {panel.sup_error:.2g} ({check})"

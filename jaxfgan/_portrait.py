@@ -1,5 +1,8 @@
 """The data of a phase portrait: for the exact objective and each truncation order,
-its equilibria, F on a grid, the flow on a grid and a few integrated trajectories."""
+its equilibria, F on a grid, the flow on a grid and a few integrated trajectories.
+
+On the torus the square is [-pi, pi)^2; an objective on R^2 is drawn in its box,
+and has no Fourier series (so no orders)."""
 
 import math
 import time
@@ -32,7 +35,8 @@ class Panel:
         heights: F on the grid, shape (R, R), indexed [theta_d, theta_g].
         velocity: the flow on a coarser grid, shape (2, S, S), same indexing.
         stream_axis: the coarse grid's angles, shape (S,).
-        paths: integrated trajectories wrapped to [-pi, pi), shape (P, T, 2).
+        paths: integrated trajectories (wrapped to [-pi, pi) on the torus), shape
+            (P, T, 2).
         seconds: wall-clock time spent on this panel.
     """
 
@@ -80,6 +84,11 @@ def portrait_panels(
             f"has {objective.n_g} + {objective.n_d} angles; use `jaxfgan equilibria` "
             f"or `jaxfgan fourier` for more angles"
         )
+    if orders and objective.box is not None:
+        raise InputError(
+            "portrait: the Fourier series needs the torus, but the objective lives "
+            "on R^2 (it has a box); draw it with orders=()"
+        )
     start = time.perf_counter()
     coefficients = fourier_coefficients(objective, grid) if orders else None
     panels = [
@@ -98,7 +107,7 @@ def portrait_panels(
     ]
     for order in orders:
         begin = time.perf_counter()
-        series = coefficients.truncate(order)
+        series = same_flow(objective, coefficients.truncate(order))
         panels.append(
             _panel(
                 f"order {order}",
@@ -128,8 +137,9 @@ def _panel(
     trajectories,
     t1,
 ) -> Panel:
-    axis = np.linspace(-math.pi, math.pi, resolution)
-    stream_axis = np.linspace(-math.pi, math.pi, 41)
+    lo, hi = square(objective)
+    axis = np.linspace(lo, hi, resolution)
+    stream_axis = np.linspace(lo, hi, 41)
     return Panel(
         label=label,
         order=order,
@@ -157,10 +167,25 @@ def _on_grid(objective: Objective, axis, velocity: bool):
     return jax.vmap(lambda z: value(objective, z))(points).reshape(axis.size, axis.size)
 
 
+def square(objective: Objective) -> tuple[float, float]:
+    """The drawn range of each coordinate: [-pi, pi] on the torus, else the box."""
+    return (-math.pi, math.pi) if objective.box is None else objective.box
+
+
+def same_flow(objective: Objective, series: Objective) -> Objective:
+    """The series with the objective's flow transform (its regulariser), if any."""
+    with_base = getattr(objective, "with_base", None)
+    return series if with_base is None else with_base(series)
+
+
 def _paths(objective: Objective, per_axis: int, t1: float) -> np.ndarray:
-    line = -math.pi + (np.arange(per_axis) + 0.5) * 2 * math.pi / per_axis + 0.21
+    lo, hi = square(objective)
+    width = hi - lo
+    line = lo + (np.arange(per_axis) + 0.5) * width / per_axis + 0.21 * width / 6.3
     g, d = np.meshgrid(line, line)
     starts = np.stack([g.ravel(), d.ravel()], axis=1)
     ts = np.linspace(0.0, t1, 500)
     sol = integrate_flow(objective, starts, t1, ts=ts, rtol=1e-7, atol=1e-9)
+    if objective.box is not None:
+        return np.asarray(sol.ys)
     return np.mod(np.asarray(sol.ys) + math.pi, 2 * math.pi) - math.pi

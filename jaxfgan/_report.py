@@ -6,9 +6,11 @@ from importlib import metadata
 import jax.numpy as jnp
 import numpy as np
 
+from ._dirac import DiracGAN
 from ._equilibria import Equilibria
 from ._exponential import ExponentialGAN
 from ._objective import Objective, UserObjective, torus_distance
+from ._regularizers import Regularized, base_model
 
 
 def equilibria_json(found: Equilibria) -> dict:
@@ -30,6 +32,7 @@ def learned_rate(model: Objective, found: Equilibria) -> float | None:
     models, when no Nash equilibrium learns the target
     (:meth:`ExponentialGAN.nash_problem`), or when no equilibrium is that close.
     """
+    model = base_model(model)
     if not isinstance(model, ExponentialGAN) or not found.points:
         return None
     targets = model.nash_points()
@@ -47,6 +50,15 @@ def learned_rate(model: Objective, found: Equilibria) -> float | None:
 
 def describe_model(objective: Objective) -> str:
     """One line naming the game and its settings."""
+    if isinstance(objective, Regularized):
+        return f"{describe_model(objective.base)}; flow with {objective.describe()}"
+    if isinstance(objective, DiracGAN):
+        f = "-log(1 + e^-t)" if objective.loss == "standard" else "t"
+        lo, hi = objective.box
+        return (
+            f"Dirac GAN (Mescheder et al. 2018), {objective.loss} loss f(t) = {f}, "
+            f"on R^2 in the box [{lo:g}, {hi:g}]^2"
+        )
     if isinstance(objective, ExponentialGAN):
         unit = float(objective.unit)
         return (
@@ -57,13 +69,18 @@ def describe_model(objective: Objective) -> str:
         )
     if isinstance(objective, UserObjective):
         name = getattr(objective.fn, "__name__", "F")
-        return f"user objective {name} with {objective.n_g} + {objective.n_d} angles"
+        text = f"user objective {name} with {objective.n_g} + {objective.n_d} angles"
+        if objective.box is not None:
+            lo, hi = objective.box
+            text += f" on R^{objective.n} in the box [{lo:g}, {hi:g}]^{objective.n}"
+        return text
     return f"{type(objective).__name__} with {objective.n_g} + {objective.n_d} angles"
 
 
 def run_metadata(objective: Objective, settings: dict, seconds: float) -> dict:
     """Settings, versions and timing of a run, for the files a command writes."""
     model = {"description": describe_model(objective)}
+    objective = base_model(objective)
     if isinstance(objective, ExponentialGAN):
         model.update(
             gen_scale=float(objective.gen_scale),
