@@ -391,7 +391,95 @@ def _run_basins(args) -> int:
 
 
 def _run_orbits(args) -> int:
-    raise NotImplementedError
+    from ._orbits import find_orbits, follow_orbit
+
+    model, objective, label = _game(args)
+    _check_two_angles("orbits", objective)
+    if args.through is not None:
+        closed, back = follow_orbit(objective, args.through, tolerance=args.tolerance)
+        record = {
+            "closed": bool(closed),
+            "period": back.time if closed else None,
+            "drift": back.drift if back is not None else None,
+            "tolerance": args.tolerance,
+            "winding": None if back is None else [int(k) for k in back.winding],
+        }
+        print(json.dumps(record) if args.json else _through_text(args, record))
+        return 0
+    out = _check_out_dir(args.out)
+    if not args.json:
+        _warn_nash(model)
+    found = find_equilibria(objective, starts=args.starts)
+    orbits, families = find_orbits(objective, found, tolerance=args.tolerance)
+    record = {
+        "orbits": [orbit.to_json() for orbit in orbits],
+        "families": [family.to_json() for family in families],
+        "spirals": _rotations(objective, found),
+        "tolerance": args.tolerance,
+    }
+    _write_orbits(out, model, objective, label, found, orbits, families)
+    if args.json:
+        print(json.dumps(record))
+        return 0
+    print(describe_model(model))
+    print(_orbits_text(label, record))
+    print(f"wrote {out / 'orbits.png'}")
+    return 0
+
+
+def _rotations(objective, found) -> list[dict]:
+    from ._rotation import rotation_contraction
+
+    spirals = [p for p in found.points if p.kind.startswith("spiral")]
+    return [rotation_contraction(objective, p).to_json() for p in spirals]
+
+
+def _write_orbits(out, model, objective, label, found, orbits, families) -> None:
+    from ._orbits_plot import plot_orbits
+
+    title = f"{describe_model(model)}\n{label}"
+    figure = plot_orbits(objective, found, orbits, families, title=title)
+    png = io.BytesIO()
+    figure.savefig(png, dpi=110)
+    _write_atomically(out, {"orbits.png": png.getvalue()})
+
+
+def _through_text(args, record) -> str:
+    point = ", ".join(f"{x:g}" for x in args.through)
+    if record["drift"] is None:
+        return f"orbit through ({point}): no return to its section (not closed)"
+    verdict = (
+        f"closed, period {record['period']:.10g}" if record["closed"] else "not closed"
+    )
+    return (
+        f"orbit through ({point}): {verdict}; first return drifts by "
+        f"{record['drift']:.3g} of its amplitude (closed when <= {args.tolerance:g})"
+    )
+
+
+def _orbits_text(label: str, record: dict) -> str:
+    lines = [f"{label}: {len(record['orbits'])} periodic orbits"]
+    for orbit in record["orbits"]:
+        multipliers = ", ".join(
+            f"{re:.6g}{im:+.2g}i" for re, im in orbit["multipliers"]
+        )
+        lines.append(
+            f"  {orbit['kind']}: period {orbit['period']:.8g}, amplitude "
+            f"{orbit['amplitude']:.4g}, multipliers {multipliers}"
+        )
+    for family in record["families"]:
+        lines.append(
+            f"  family around {tuple(round(x, 4) for x in family['center'])}: "
+            f"periods {family['periods'][0]:.6g} .. {family['periods'][-1]:.6g}, "
+            f"small-amplitude limit {family['small_amplitude_period']:.6g}"
+        )
+    for spiral in record["spirals"]:
+        lines.append(
+            f"  spiral at {tuple(round(x, 4) for x in spiral['theta'])}: "
+            f"{spiral['measured_turns_per_efold']:.6g} turns per e-fold measured, "
+            f"{spiral['predicted_turns_per_efold']:.6g} from the spectrum"
+        )
+    return "\n".join(lines)
 
 
 def _game(args) -> tuple[Objective, Objective, str]:
