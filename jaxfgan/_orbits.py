@@ -271,7 +271,7 @@ def _radial_section(objective, center: Equilibrium, equilibria) -> Section | Non
         reach = min(math.pi, float(np.min(np.max(np.abs(gaps), axis=1))))
     along = np.array([1.0, 0.0])
     jac = np.asarray(flow_jacobian(objective, jnp.asarray(center.theta)))
-    turning = float(np.cross(along, jac @ along))
+    turning = float(plane_cross(along, jac @ along))
     if turning == 0.0:
         return None
     normal = np.sign(turning) * np.array([-along[1], along[0]])
@@ -466,3 +466,8 @@ def _check_two_angles(name: str, objective: Objective) -> None:
             f"{name}: works on one angle per player, but the objective has "
             f"{objective.n_g} + {objective.n_d} angles"
         )
+
+
+def plane_cross(a, b) -> float:
+    """The z-component of the cross product of two plane vectors."""
+    return float(a[0] * b[1] - a[1] * b[0])

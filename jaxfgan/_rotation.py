@@ -22,7 +22,15 @@ from ._equilibria import Equilibrium
 from ._errors import InputError
 from ._flow import integrate_flow
 from ._objective import TWO_PI, Objective, flow_jacobian
-from ._orbits import ATOL, RTOL, Section, crossing_point, crossings, field_function
+from ._orbits import (
+    ATOL,
+    RTOL,
+    Section,
+    crossing_point,
+    crossings,
+    field_function,
+    plane_cross,
+)
 
 
 @dataclass(frozen=True)
@@ -109,5 +117,5 @@ def _section(objective: Objective, spiral: Equilibrium) -> Section:
     """The half-line theta + s e_g (s > 0), crossed in the flow's sense of turning."""
     along = np.array([1.0, 0.0])
     jac = np.asarray(flow_jacobian(objective, jnp.asarray(spiral.theta)))
-    turning = np.sign(np.cross(along, jac @ along))
+    turning = np.sign(plane_cross(along, jac @ along))
     return Section(spiral.theta, along, turning * np.array([0.0, 1.0]), 0.0, math.inf)
