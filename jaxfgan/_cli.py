@@ -364,6 +364,7 @@ def _run_basins(args) -> int:
             epsilon=args.epsilon,
             equilibria=found,
             chunk_size=args.chunk_size,
+            **_BASIN_INTEGRATION,
             store=store,
             progress=_progress_bar(),
         )
@@ -502,11 +503,20 @@ def _check_two_angles(command: str, objective: Objective) -> None:
         )
 
 
+_BASIN_INTEGRATION = {"samples": 257, "rtol": 1e-5, "atol": 1e-7, "max_steps": 16384}
+"""The integrator's settings of ``jaxfgan basins``, part of each chunk's fingerprint."""
+
+
 def _basins_fingerprint(args, objective, found) -> str:
+    from importlib import metadata
+
     from ._chunk_store import fingerprint
 
     settings = {
         "command": "basins",
+        "integration": _BASIN_INTEGRATION,
+        # another release may round differently: chunks from it are redone
+        "versions": [metadata.version(name) for name in ("jax", "jaxlib", "diffrax")],
         "grid": args.grid,
         "t1": float(args.t1).hex(),
         "epsilon": float(args.epsilon).hex(),
