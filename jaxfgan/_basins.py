@@ -136,6 +136,7 @@ def basin_map(
     Example: F = cos(theta_d) - cos(theta_g) has the flow (-sin theta_g,
         -sin theta_d), whose one attractor (0, 0) draws every start off the lines
         theta = pi.
+        >>> import jax.numpy as jnp
         >>> from jaxfgan import UserObjective
         >>> F = UserObjective(lambda g, d: -jnp.cos(g[0]) + jnp.cos(d[0]))
         >>> basins = basin_map(F, grid=4, t1=60.0)
