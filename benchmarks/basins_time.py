@@ -1,4 +1,4 @@
-"""How long does `jaxfgan basins --grid 512` take on the default model, compile included?
+"""How long does `jaxfgan basins --grid 512` take on the default model, compiling?
 
 Runs the command once in a fresh process per grid size (so it compiles from
 scratch), records the wall-clock time and the load average at the start and the
