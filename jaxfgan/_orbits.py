@@ -403,14 +403,14 @@ def crossing_point(path, ts, k, section: Section, field_at):
     offset = z0 - _reduce(z0 - section.origin)  # the nearest translate of origin
 
     def g(x):
-        return float(np.dot(_hermite(z0, z1, v0, v1, h, x) - offset, section.normal))
+        return float(np.dot(hermite(z0, z1, v0, v1, h, x) - offset, section.normal))
 
     low, high = 0.0, 1.0
     for _ in range(60):  # bisection: g(0) < 0 <= g(1)
         middle = 0.5 * (low + high)
         low, high = (middle, high) if g(middle) < 0 else (low, middle)
     x = 0.5 * (low + high)
-    return float(ts[k] + x * h), _hermite(z0, z1, v0, v1, h, x), offset
+    return float(ts[k] + x * h), hermite(z0, z1, v0, v1, h, x), offset
 
 
 def _return(start, path, ts, k, section, field_at) -> Return:
@@ -430,7 +430,7 @@ def _return(start, path, ts, k, section, field_at) -> Return:
     )
 
 
-def _hermite(z0, z1, v0, v1, h, x):
+def hermite(z0, z1, v0, v1, h, x):
     """The cubic Hermite interpolant at the fraction x of a step of length h."""
     h00 = 2 * x**3 - 3 * x**2 + 1
     h10 = x**3 - 2 * x**2 + x

@@ -90,11 +90,19 @@ def test_exact_gan_has_no_closed_orbit_near_nash():
     assert orbits == [] and families == []
 
 
-def test_turns_per_efold_match_the_spectrum():
-    # lambda = (-1 +- i sqrt 15) / 4 at every Nash point: sqrt(15) / (2 pi) turns
-    for point in [p for p in jf.find_equilibria(GAN).points if p.nash]:
-        rotation = rotation_contraction(GAN, point)
-        assert rotation.predicted == pytest.approx(math.sqrt(15) / (2 * math.pi))
+@pytest.mark.parametrize("data", [None, "coal"])
+def test_turns_per_efold_match_the_spectrum(data):
+    # default: lambda = (-1 +- i sqrt 15) / 4 at every Nash point, sqrt(15) / (2 pi)
+    # turns; coal: 0.0823 turns per e-fold, half a turn contracts by e^-6
+    model = GAN
+    if data is not None:
+        model = jf.exponential_gan(data=jf.read_waiting_times(jf.dataset_path(data)))
+    nash = [p for p in jf.find_equilibria(model).points if p.nash]
+    assert len(nash) == 4
+    for point in nash:
+        rotation = rotation_contraction(model, point)
+        if data is None:
+            assert rotation.predicted == pytest.approx(math.sqrt(15) / (2 * math.pi))
         assert rotation.relative_difference < 0.01
         # start 1e-4 from the spiral: the nonlinear terms shift it by O(1e-4)
         assert rotation.measured == pytest.approx(rotation.predicted, rel=1e-3)
