@@ -202,6 +202,7 @@ def find_orbits(
     tolerance: float = 1e-6,
     amplitudes: int = 8,
     turns: float = 12.0,
+    wrapping: bool = True,
 ) -> tuple[list[PeriodicOrbit], list[OrbitFamily]]:
     """Closed orbits and limit cycles around every centre and spiral.
 
@@ -214,6 +215,11 @@ def find_orbits(
     and where the signed drift changes sign between neighbours, Newton shooting
     refines a limit cycle. A trajectory must return within ``turns`` times the
     linear period 2 pi / |Im(lambda)|.
+
+    With ``wrapping``, orbits that wrap around the torus are looked for too: the
+    sections are the circles theta_g = 0 and theta_d = 0, each sampled at
+    ``amplitudes`` points, and a return must come after a turn around that angle
+    (within ``turns`` times 2 pi).
 
     Returns:
         (orbits, families): every closed orbit sampled and every limit cycle found,
@@ -229,7 +235,39 @@ def find_orbits(
         )
         orbits += found
         families += [family] if family is not None else []
+    if wrapping:
+        for angle in (0, 1):
+            orbits += _wrapping(objective, angle, tolerance, amplitudes, turns)
     return orbits, families
+
+
+def _wrapping(objective, angle, tolerance, count, turns) -> list[PeriodicOrbit]:
+    """Orbits that wrap around ``angle``: returns to the circle theta_angle = 0.
+
+    The circle is sampled at ``count`` points, each crossed in the direction the
+    flow crosses it there; a return counts only after one turn around ``angle``.
+    """
+    other = 1 - angle
+    positions = -math.pi + (np.arange(count) + 0.5) * TWO_PI / count
+    field_at = field_function(objective)
+    found = []
+    for sense in (1.0, -1.0):
+        normal = np.zeros(2)
+        normal[angle] = sense
+        along = np.zeros(2)
+        along[other] = 1.0
+        section = Section(np.zeros(2), along, normal, -math.pi, math.pi)
+        starts = [s for s in positions if field_at(section.point(s)) @ normal > 0]
+        if not starts:
+            continue
+        returns = first_returns(objective, section, starts, turns * TWO_PI)
+        returns = [
+            r if r is not None and r.winding[angle] != 0 else None for r in returns
+        ]
+        closed = [r for r in returns if r is not None and r.drift <= tolerance]
+        found += [_closed_orbit(objective, r, "closed") for r in closed]
+        found += _limit_cycles(objective, section, starts, returns, tolerance)
+    return found
 
 
 def _around(objective, center, equilibria, tolerance, amplitudes, turns):

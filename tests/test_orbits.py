@@ -69,6 +69,24 @@ def test_sine_product_families():
         assert np.all(np.diff(family.periods) > 0)  # period grows with amplitude
 
 
+def test_orbits_that_wrap_around_the_torus():
+    # F = sin(g - d): u = g - d is conserved and g' = d' = -cos u, so every orbit
+    # is a straight line of slope 1, closed on the torus after 2 pi / |cos u| with
+    # winding -sign(cos u) (1, 1): a family of closed orbits that wrap.
+    F = jf.UserObjective(lambda g, d: jnp.sin(g[0] - d[0]))
+    closed, back = follow_orbit(F, [0.5, 0.0])
+    assert closed and back.winding.tolist() == [-1, -1]
+    assert back.time == pytest.approx(2 * math.pi / math.cos(0.5), rel=1e-10)
+    orbits, families = find_orbits(F, jf.Equilibria([], 0, 0), amplitudes=4)
+    assert families == [] and len(orbits) == 8  # 4 per circle theta = 0
+    for orbit in orbits:
+        u = orbit.start[0] - orbit.start[1]
+        assert orbit.kind == "closed"
+        assert orbit.period == pytest.approx(2 * math.pi / abs(math.cos(u)), rel=1e-10)
+        assert orbit.winding.tolist() == [-np.sign(math.cos(u))] * 2
+        np.testing.assert_allclose(orbit.multipliers, [1.0, 1.0], atol=1e-6)
+
+
 def test_slow_spiral_is_not_a_cycle():
     # F = sin g sin d + delta cos d: at (0, 0) J = [[0, -1], [1, -delta]], a spiral
     # attractor with lambda = -delta/2 +- i ~1, contracting by exp(-pi delta) per
