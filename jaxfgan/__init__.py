@@ -11,6 +11,11 @@ __version__ = "0.1.0"
 
 jax.config.update("jax_enable_x64", True)
 
+from ._basins import BASIN_STATUS as BASIN_STATUS  # noqa: E402
+from ._basins import BasinMap as BasinMap  # noqa: E402
+from ._basins import basin_map as basin_map  # noqa: E402
+from ._basins_plot import plot_basins as plot_basins  # noqa: E402
+from ._chunk_store import ChunkStore as ChunkStore  # noqa: E402
 from ._data import DATASETS as DATASETS  # noqa: E402
 from ._data import dataset_path as dataset_path  # noqa: E402
 from ._data import read_waiting_times as read_waiting_times  # noqa: E402
@@ -42,12 +47,19 @@ from ._objective import torus_distance as torus_distance  # noqa: E402
 from ._objective import value as value  # noqa: E402
 from ._objective import vector_field as vector_field  # noqa: E402
 from ._objective import wrap_angles as wrap_angles  # noqa: E402
+from ._orbits import OrbitFamily as OrbitFamily  # noqa: E402
+from ._orbits import PeriodicOrbit as PeriodicOrbit  # noqa: E402
+from ._orbits import find_orbits as find_orbits  # noqa: E402
+from ._orbits import follow_orbit as follow_orbit  # noqa: E402
+from ._orbits_plot import plot_orbits as plot_orbits  # noqa: E402
 from ._plot import plot_portrait as plot_portrait  # noqa: E402
 from ._portrait import Panel as Panel  # noqa: E402
 from ._portrait import portrait_panels as portrait_panels  # noqa: E402
 from ._regularizers import REGULARIZERS as REGULARIZERS  # noqa: E402
 from ._regularizers import Regularized as Regularized  # noqa: E402
 from ._regularizers import regularize as regularize  # noqa: E402
+from ._rotation import Rotation as Rotation  # noqa: E402
+from ._rotation import rotation_contraction as rotation_contraction  # noqa: E402
 from ._training import METHODS as METHODS  # noqa: E402
 from ._training import Method as Method  # noqa: E402
 from ._training import TrainingRun as TrainingRun  # noqa: E402

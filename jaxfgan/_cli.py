@@ -1,5 +1,5 @@
-"""The command line: ``jaxfgan portrait | equilibria | fourier | train``. The only
-module that prints."""
+"""The command line: ``jaxfgan portrait | equilibria | fourier | train | basins |
+orbits``. The only module that prints."""
 
 import argparse
 import io
@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from ._basins import BASIN_STATUS
 from ._equilibria import Equilibria, find_equilibria
 from ._errors import InputError
 from ._exponential import ExponentialGAN
@@ -83,6 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _equilibria_parser(commands)
     _fourier_parser(commands)
     _train_parser(commands)
+    _basins_parser(commands)
+    _orbits_parser(commands)
     return parser
 
 
@@ -297,12 +300,114 @@ def _training_text(chosen, record) -> str:
     return "\n".join(lines)
 
 
-def _fourier_grid_option(sub, flag: str) -> None:
+def _basins_parser(commands) -> None:
+    sub = commands.add_parser(
+        "basins",
+        help="basins of attraction on a grid of starts",
+        description="Integrate the flow from every point of an M x M grid of starts, "
+        "label each by the attractor it reaches (or why it settles nowhere), and "
+        "write DIR/basins.png and DIR/basins.npz. Chunks are kept on disk as they "
+        "finish, so a killed run continues with --resume.",
+    )
+    add_model_options(sub)
+    _order_option(sub)
+    sub.add_argument(
+        "--grid",
+        type=_positive,
+        default=128,
+        metavar="M",
+        help="starts per angle (default 128)",
+    )
+    sub.add_argument(
+        "--t1",
+        type=_positive_float,
+        default=150.0,
+        metavar="T",
+        help="integration time (default 150)",
+    )
+    sub.add_argument(
+        "--epsilon",
+        type=_positive_float,
+        default=1e-3,
+        metavar="E",
+        help="settled means within E radians of an attractor (default 1e-3)",
+    )
+    sub.add_argument(
+        "--chunk-size",
+        type=_positive,
+        default=16384,
+        metavar="S",
+        help="starts integrated and saved together (default 16384)",
+    )
+    sub.add_argument(
+        "--out",
+        default="basins",
+        metavar="DIR",
+        help="output folder (default ./basins)",
+    )
+    sub.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the chunks a killed run with the same settings left in DIR",
+    )
+    _fourier_grid_option(sub, "--fourier-grid", "grid_fourier")
+    _starts_option(sub)
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.set_defaults(run=_run_basins)
+
+
+def _orbits_parser(commands) -> None:
+    sub = commands.add_parser(
+        "orbits",
+        help="periodic orbits: closed orbits, limit cycles, their periods",
+        description="Find periodic orbits with a Poincare return map and Newton "
+        "shooting; report period, amplitude and Floquet multipliers, and the "
+        "period against amplitude for families of closed orbits around centres. "
+        "With --through, follow the orbit through one point.",
+    )
+    add_model_options(sub)
+    _order_option(sub)
+    sub.add_argument(
+        "--through",
+        type=_point,
+        metavar="TG,TD",
+        help="follow the orbit through (theta_G, theta_D) and say if it closes",
+    )
+    sub.add_argument(
+        "--tolerance",
+        type=_positive_float,
+        default=1e-6,
+        metavar="TOL",
+        help="an orbit is closed when its first return is within TOL radians of "
+        "its start (default 1e-6)",
+    )
+    sub.add_argument(
+        "--out",
+        default="orbits",
+        metavar="DIR",
+        help="output folder (default ./orbits)",
+    )
+    _fourier_grid_option(sub, "--fourier-grid", "grid_fourier")
+    _starts_option(sub)
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.set_defaults(run=_run_orbits)
+
+
+def _order_option(sub) -> None:
+    sub.add_argument(
+        "--order",
+        type=_non_negative,
+        metavar="N",
+        help="use the order-N Fourier series (default: the exact F)",
+    )
+
+
+def _fourier_grid_option(sub, flag: str, dest: str = "grid") -> None:
     sub.add_argument(
         flag,
         type=_positive,
         metavar="M",
-        dest="grid",
+        dest=dest,
         help="Fourier grid points per angle (default 128, 64 for four angles; "
         "needs M >= 2N+1)",
     )
@@ -330,7 +435,7 @@ def _run_portrait(args) -> int:
     if args.orders:
         _check_torus(objective, "--orders")
     _resolve_grid(args, objective)
-    _check_orders(args.orders, args, flow=True)
+    _check_orders(args.orders, args.grid, args.grid_flag, flow=True)
     _warn_nash(objective)
     panels = portrait_panels(objective, args.orders, grid=args.grid, starts=args.starts)
     figure = plot_portrait(panels, title=describe_model(objective))
@@ -359,7 +464,7 @@ def _run_equilibria(args) -> int:
     sup_error = None
     if args.order is not None:
         _check_torus(objective, "--order")
-        _check_orders((args.order,), args, flow=True)
+        _check_orders((args.order,), args.grid, args.grid_flag, flow=True)
         coefficients = fourier_coefficients(objective, args.grid)
         sup_error = coefficients.sup_error(args.order)
         objective = same_flow(model, coefficients.truncate(args.order))
@@ -387,7 +492,7 @@ def _run_fourier(args) -> int:
     objective = build_objective(args)
     _check_torus(objective, "fourier")
     _resolve_grid(args, objective)
-    _check_orders((args.order,), args)
+    _check_orders((args.order,), args.grid, args.grid_flag)
     coefficients = fourier_coefficients(objective, args.grid)
     tensor = coefficients.modes_tensor(args.order)
     modes = _mode_list(args.order, objective.n)
@@ -409,6 +514,281 @@ def _run_fourier(args) -> int:
     for mode, c in zip(modes, values, strict=True):
         print(f"{str(tuple(mode)):>14}  {c.real:14.6e}  {c.imag:14.6e}  {abs(c):11.3e}")
     return 0
+
+
+def _run_basins(args) -> int:
+    from ._basins import basin_map
+    from ._basins_plot import plot_basins  # matplotlib only for commands that draw
+    from ._chunk_store import ChunkStore
+
+    begin = time.perf_counter()
+    out = _check_out_dir(args.out)
+    model, objective, label = _game(args)
+    if not args.json:
+        _warn_nash(model)
+    _check_two_angles("basins", objective)
+    found = find_equilibria(objective, starts=args.starts)
+    store = ChunkStore(
+        out / ".basins-chunks", _basins_fingerprint(args, objective, found)
+    )
+    if not args.resume:
+        store.clear()
+    try:
+        basins = basin_map(
+            objective,
+            grid=args.grid,
+            t1=args.t1,
+            epsilon=args.epsilon,
+            equilibria=found,
+            chunk_size=args.chunk_size,
+            **_BASIN_INTEGRATION,
+            store=store,
+            progress=_progress_bar(),
+        )
+    except KeyboardInterrupt:
+        print(
+            f"jaxfgan basins: interrupted; finished chunks are kept in {store.folder}: "
+            f"rerun with --resume",
+            file=sys.stderr,
+        )
+        return 130
+    figure = plot_basins(basins, title=f"{describe_model(model)}\n{label}")
+    _write_atomically(out, _basins_files(basins, figure))
+    store.clear()
+    record = _basins_json(basins)
+    if args.json:
+        print(json.dumps(record))
+        return 0
+    print(describe_model(model))
+    print(_basins_text(label, basins))
+    print(
+        f"wrote {out / 'basins.png'} and {out / 'basins.npz'} "
+        f"in {time.perf_counter() - begin:.1f} s"
+    )
+    return 0
+
+
+def _run_orbits(args) -> int:
+    from ._orbits import find_orbits, follow_orbit
+
+    model, objective, label = _game(args)
+    _check_two_angles("orbits", objective)
+    if args.through is not None:
+        closed, back = follow_orbit(objective, args.through, tolerance=args.tolerance)
+        record = {
+            "closed": bool(closed),
+            "period": back.time if closed else None,
+            "drift": back.drift if back is not None else None,
+            "tolerance": args.tolerance,
+            "winding": None if back is None else [int(k) for k in back.winding],
+        }
+        print(json.dumps(record) if args.json else _through_text(args, record))
+        return 0
+    out = _check_out_dir(args.out)
+    if not args.json:
+        _warn_nash(model)
+    found = find_equilibria(objective, starts=args.starts)
+    orbits, families = find_orbits(objective, found, tolerance=args.tolerance)
+    record = {
+        "orbits": [orbit.to_json() for orbit in orbits],
+        "families": [family.to_json() for family in families],
+        "spirals": _rotations(objective, found),
+        "tolerance": args.tolerance,
+    }
+    _write_orbits(out, model, objective, label, found, orbits, families)
+    if args.json:
+        print(json.dumps(record))
+        return 0
+    print(describe_model(model))
+    print(_orbits_text(label, record))
+    print(f"wrote {out / 'orbits.png'}")
+    return 0
+
+
+def _rotations(objective, found) -> list[dict]:
+    from ._rotation import rotation_contraction
+
+    spirals = [p for p in found.points if p.kind.startswith("spiral")]
+    return [rotation_contraction(objective, p).to_json() for p in spirals]
+
+
+def _write_orbits(out, model, objective, label, found, orbits, families) -> None:
+    from ._orbits_plot import plot_orbits
+
+    title = f"{describe_model(model)}\n{label}"
+    figure = plot_orbits(objective, found, orbits, families, title=title)
+    png = io.BytesIO()
+    figure.savefig(png, dpi=110)
+    _write_atomically(out, {"orbits.png": png.getvalue()})
+
+
+def _through_text(args, record) -> str:
+    point = ", ".join(f"{x:g}" for x in args.through)
+    if record["drift"] is None:
+        return f"orbit through ({point}): no return to its section (not closed)"
+    verdict = (
+        f"closed, period {record['period']:.10g}" if record["closed"] else "not closed"
+    )
+    return (
+        f"orbit through ({point}): {verdict}; first return drifts by "
+        f"{record['drift']:.3g} of its amplitude (closed when <= {args.tolerance:g})"
+    )
+
+
+def _orbits_text(label: str, record: dict) -> str:
+    lines = [f"{label}: {len(record['orbits'])} periodic orbits"]
+    for orbit in record["orbits"]:
+        multipliers = ", ".join(
+            f"{re:.6g}{im:+.2g}i" for re, im in orbit["multipliers"]
+        )
+        lines.append(
+            f"  {orbit['kind']}: period {orbit['period']:.8g}, amplitude "
+            f"{orbit['amplitude']:.4g}, multipliers {multipliers}"
+        )
+    for family in record["families"]:
+        lines.append(
+            f"  family around {tuple(round(x, 4) for x in family['center'])}: "
+            f"periods {family['periods'][0]:.6g} .. {family['periods'][-1]:.6g}, "
+            f"small-amplitude limit {family['small_amplitude_period']:.6g}"
+        )
+    for spiral in record["spirals"]:
+        lines.append(
+            f"  spiral at {tuple(round(x, 4) for x in spiral['theta'])}: "
+            f"{spiral['measured_turns_per_efold']:.6g} turns per e-fold measured, "
+            f"{spiral['predicted_turns_per_efold']:.6g} from the spectrum"
+        )
+    return "\n".join(lines)
+
+
+def _game(args) -> tuple[Objective, Objective, str]:
+    """The model, the objective to study (it or its order-N series), and a label."""
+    model = build_objective(args)
+    if model.box is not None:
+        raise InputError(
+            f"basins and orbits match angles modulo 2 pi, but this model lives on "
+            f"R^{model.n}; use portrait, equilibria or train"
+        )
+    if args.order is None:
+        return model, model, "exact F"
+    grid = args.grid_fourier or default_grid(model.n)
+    _check_orders((args.order,), grid, "--fourier-grid", flow=True)
+    coefficients = fourier_coefficients(model, grid)
+    series = same_flow(model, coefficients.truncate(args.order))
+    sup_error = coefficients.sup_error(args.order)
+    return model, series, f"order {args.order} (sup error {sup_error:.2g})"
+
+
+def _check_two_angles(command: str, objective: Objective) -> None:
+    if objective.n != 2:
+        raise InputError(
+            f"{command} works on one angle per player, but the objective has "
+            f"{objective.n_g} + {objective.n_d} angles"
+        )
+
+
+_BASIN_INTEGRATION = {"samples": 257, "rtol": 1e-5, "atol": 1e-7, "max_steps": 16384}
+"""The integrator's settings of ``jaxfgan basins``, part of each chunk's fingerprint."""
+
+
+def _basins_fingerprint(args, objective, found) -> str:
+    from importlib import metadata
+
+    from ._chunk_store import fingerprint
+
+    settings = {
+        "command": "basins",
+        "integration": _BASIN_INTEGRATION,
+        # another release may round differently: chunks from it are redone
+        "versions": [metadata.version(name) for name in ("jax", "jaxlib", "diffrax")],
+        "grid": args.grid,
+        "t1": float(args.t1).hex(),
+        "epsilon": float(args.epsilon).hex(),
+        "chunk_size": args.chunk_size,
+        "equilibria": [[float(x).hex() for x in p.theta] for p in found.points],
+        "kinds": [p.kind for p in found.points],
+    }
+    return fingerprint(objective, settings)
+
+
+def _progress_bar():
+    """A tqdm bar over the chunks on a terminal's stderr, else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="basins", unit="chunk")
+        bar.update(done - bar.n)
+        if done == total:
+            bar.close()
+
+    return update
+
+
+def _basins_files(basins, figure) -> dict[str, bytes]:
+    import numpy as np
+
+    png = io.BytesIO()
+    figure.savefig(png, dpi=110)
+    arrays = io.BytesIO()
+    np.savez_compressed(
+        arrays,
+        axis=basins.axis,
+        labels=basins.labels,
+        status=basins.status,
+        times=basins.times,
+        winding=basins.winding,
+        attractors=np.array([p.theta for p in basins.attractors]).reshape(-1, 2),
+        kinds=np.array([p.kind for p in basins.attractors], dtype=str),
+        reasons=np.array(BASIN_STATUS, dtype=str),
+        t1=basins.t1,
+        epsilon=basins.epsilon,
+    )
+    return {"basins.png": png.getvalue(), "basins.npz": arrays.getvalue()}
+
+
+def _basins_json(basins) -> dict:
+    return {
+        "attractors": [
+            {
+                "theta": [float(x) for x in point.theta],
+                "kind": point.kind,
+                "nash": bool(point.nash),
+                "fraction": float(share),
+            }
+            for point, share in zip(basins.attractors, basins.fractions, strict=True)
+        ],
+        "unsettled_fraction": basins.unsettled_fraction,
+        "unsettled_reasons": basins.reasons(),
+        "grid": int(basins.axis.size),
+        "t1": basins.t1,
+        "epsilon": basins.epsilon,
+    }
+
+
+def _basins_text(label: str, basins) -> str:
+    import numpy as np
+
+    lines = [f"{label}: {basins.size} attractors, {basins.axis.size}^2 starts"]
+    for label_index, point in enumerate(basins.attractors):
+        share = basins.fractions[label_index]
+        inside = basins.labels == label_index
+        median = float(np.median(basins.times[inside])) if np.any(inside) else np.nan
+        wrapped = float(np.mean(np.any(basins.winding[inside] != 0, axis=-1)))
+        theta = ", ".join(f"{x:.4f}" for x in point.theta)
+        lines.append(
+            f"  {point.kind} ({theta}){' Nash' if point.nash else ''}: "
+            f"{100 * share:.2f}% of starts, median time to within "
+            f"{basins.epsilon:g}: {median:.3g}, wrapped: {100 * wrapped:.1f}%"
+        )
+    lines.append(f"  unsettled: {100 * basins.unsettled_fraction:.2f}%")
+    for reason, share in basins.reasons().items():
+        lines.append(f"    {100 * share:.2f}%: {reason}")
+    return "\n".join(lines)
 
 
 def _mode_list(order: int, n: int) -> list[list[int]]:
@@ -553,18 +933,18 @@ def _resolve_grid(args, objective: Objective) -> None:
         args.grid = default_grid(objective.n)
 
 
-def _check_orders(orders, args, flow: bool = False) -> None:
+def _check_orders(orders, grid: int, flag: str, flow: bool = False) -> None:
     for order in orders:
         if flow and order == 0:
             raise InputError(
                 "order 0 keeps only the constant c_0, whose flow is zero everywhere; "
                 "use an order >= 1"
             )
-        if 2 * order + 1 > args.grid:
+        if 2 * order + 1 > grid:
             raise InputError(
                 f"order {order} needs a Fourier grid of at least {2 * order + 1} "
-                f"points per angle (2N+1), got {args.grid}; raise {args.grid_flag} "
-                f"or lower the order"
+                f"points per angle (2N+1), got {grid}; raise {flag} or lower the "
+                f"order"
             )
 
 
@@ -616,6 +996,20 @@ def _positive_float(text: str) -> float:
     if not (number > 0 and number < float("inf")):
         raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text}")
     return number
+
+
+def _point(text: str) -> tuple[float, float]:
+    import math
+
+    try:
+        point = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        point = ()
+    if len(point) != 2 or not all(math.isfinite(x) for x in point):
+        raise argparse.ArgumentTypeError(
+            f"expected two finite angles THETA_G,THETA_D, got {text!r}"
+        )
+    return point
 
 
 def _positive(text: str) -> int:
