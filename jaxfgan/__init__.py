@@ -57,3 +57,7 @@ from ._training import spectral_radius as spectral_radius  # noqa: E402
 from ._training import train as train  # noqa: E402
 from ._training import update_jacobian as update_jacobian  # noqa: E402
 from ._training import verdict as verdict  # noqa: E402
+from ._truncation import EquilibriumMatch as EquilibriumMatch  # noqa: E402
+from ._truncation import OrderAccuracy as OrderAccuracy  # noqa: E402
+from ._truncation import TruncationStudy as TruncationStudy  # noqa: E402
+from ._truncation import truncation_study as truncation_study  # noqa: E402
