@@ -15,7 +15,7 @@
 # statistician would estimate?**
 #
 # The data: 190 intervals, in days, between explosions in British coal mines that
-# killed ten or more people, 1851-1962 (Jarrett 1979; shipped with jaxfgan). For
+# killed ten or more men, 1851-1962 (Jarrett 1979; shipped with jaxfgan). For
 # an exponential model the maximum-likelihood rate is 1 / (sample mean). The GAN's
 # generator produces Exp(λ_G(θ_G)) samples, and at its Nash equilibria the flow has
 # driven λ_G to some value: the learned rate. Below, the fitted densities first,
@@ -61,9 +61,16 @@ for point in nash[:1]:
 
 # %% [markdown]
 # The training flow for the exact objective and its order-4 series: heat map of F,
-# streamlines, a few trajectories and every equilibrium, Nash ones ringed. The
-# series already has the four spiral attractors at the right places.
+# streamlines, a few trajectories and every equilibrium, Nash ones ringed.
 
 # %%
 panels = jf.portrait_panels(F, orders=(4,), trajectories=3)
 jf.plot_portrait(panels)
+plt.show()
+
+# %% [markdown]
+# The order-4 series keeps the four spiral attractors near their places, but they
+# are no longer Nash points (a truncated series often has stable points that are
+# not Nash), and it invents a Nash node attractor at (π/2, π/2) and extra
+# repellers and saddles along θ_G = −π/2, where F is steepest. Order 4 is too low
+# for this data set; `jaxfgan truncation --data coal` says how high to go.
