@@ -257,7 +257,8 @@ def truncation_study(
         A :class:`TruncationStudy`.
 
     Warns:
-        When the aliasing estimate exceeds the sup error at some order: raise grid.
+        When the aliasing estimate exceeds the error of truncation alone at some
+        order (see the module docstring): raise grid.
 
     Example: F = sin(theta_g) sin(theta_d) is its own order-1 series.
         >>> from jaxfgan import UserObjective
@@ -272,40 +273,74 @@ def truncation_study(
         limited below by the integration tolerances (about 1e-7 with the defaults).
     """
     orders = _check_study(objective, orders, grid, t1)
-    coefficients = fourier_coefficients(objective, grid)
-    fine = fourier_coefficients(objective, 2 * grid)
-    exact_field = field_on_grid(objective, 2 * grid)
-    round_off = _ROUND_OFF * max(1.0, float(jnp.max(jnp.abs(fine.samples))))
-    exact_equilibria = find_equilibria(objective, starts=starts)
-    y0 = trajectory_starts(objective.n, trajectories)
-    exact_final = _integrate(objective, y0, t1, rtol, atol)[0]
-    full = coefficients.truncate(orders[-1])
-    rows = []
-    for order in orders:
-        errors = _grid_errors(coefficients, fine, exact_field, order)
-        aliased = errors["aliasing_error"] > max(errors["truncation_error"], round_off)
-        padded = _padded(full, order)
-        found = find_equilibria(padded, starts=starts)
-        matches, spurious = match_equilibria(exact_equilibria, found, match_radius)
-        series = coefficients.truncate(order) if timing else padded
-        final, integrate_seconds = _integrate(series, y0, t1, rtol, atol, timing)
-        rows.append(
-            OrderAccuracy(
-                order=order,
-                **errors,
-                aliased=aliased,
-                energy=coefficients.energy_captured(order),
-                matches=matches,
-                spurious_points=spurious,
-                series_equilibria=found,
-                trajectory_error=float(np.max(torus_distance(final, exact_final))),
-                evaluate_seconds=_evaluate_seconds(series) if timing else None,
-                integrate_seconds=integrate_seconds,
-            )
-        )
-    study = TruncationStudy(tuple(rows), exact_equilibria, grid, t1, np.asarray(y0))
+    exact = _reference(objective, orders, grid, t1, trajectories, starts, rtol, atol)
+    settings = dict(starts=starts, radius=match_radius, rtol=rtol, atol=atol)
+    rows = [_study_order(order, exact, timing, **settings) for order in orders]
+    study = TruncationStudy(tuple(rows), exact.equilibria, grid, t1, exact.y0)
     _warn_aliasing(study)
     return study
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """What every order is compared with, computed once.
+
+    coefficients (M points) and fine (2M points) hold the exact F's samples and
+    coefficients; field is its flow on the fine grid; full is the series at the
+    largest order studied; final the exact flow's state at t1 from each of y0.
+    """
+
+    coefficients: FourierCoefficients
+    fine: FourierCoefficients
+    field: np.ndarray
+    equilibria: Equilibria
+    full: FourierSeries
+    y0: np.ndarray
+    t1: float
+    final: np.ndarray
+    round_off: float
+
+
+def _reference(objective, orders, grid, t1, trajectories, starts, rtol, atol):
+    fine = fourier_coefficients(objective, 2 * grid)
+    coefficients = fourier_coefficients(objective, grid)
+    y0 = trajectory_starts(objective.n, trajectories)
+    return _Reference(
+        coefficients=coefficients,
+        fine=fine,
+        field=field_on_grid(objective, 2 * grid),
+        equilibria=find_equilibria(objective, starts=starts),
+        full=coefficients.truncate(orders[-1]),
+        y0=y0,
+        t1=t1,
+        final=_integrate(objective, y0, t1, rtol, atol)[0],
+        round_off=_ROUND_OFF * max(1.0, float(jnp.max(jnp.abs(fine.samples)))),
+    )
+
+
+def _study_order(order, exact, timing, *, starts, radius, rtol, atol):
+    """One row of the study: the order-N series against the exact objective."""
+    errors = _grid_errors(exact.coefficients, exact.fine, exact.field, order)
+    padded = _padded(exact.full, order)
+    found = find_equilibria(padded, starts=starts)
+    matches, spurious = match_equilibria(exact.equilibria, found, radius)
+    series = exact.coefficients.truncate(order) if timing else padded
+    final, integrate_seconds = _integrate(
+        series, exact.y0, exact.t1, rtol, atol, timing
+    )
+    return OrderAccuracy(
+        order=order,
+        **errors,
+        aliased=errors["aliasing_error"]
+        > max(errors["truncation_error"], exact.round_off),
+        energy=exact.coefficients.energy_captured(order),
+        matches=matches,
+        spurious_points=spurious,
+        series_equilibria=found,
+        trajectory_error=float(np.max(torus_distance(final, exact.final))),
+        evaluate_seconds=_evaluate_seconds(series) if timing else None,
+        integrate_seconds=integrate_seconds,
+    )
 
 
 def match_equilibria(
@@ -352,8 +387,8 @@ def eigenvalue_distance(a: np.ndarray, b: np.ndarray) -> float:
     tie; with at most four eigenvalues, trying all 24 pairings is cheap.
 
     Example:
-        >>> eigenvalue_distance(np.array([1j, -1j]), np.array([-1.1j, 1j]))
-        0.1...
+        >>> round(eigenvalue_distance(np.array([1j, -1j]), np.array([-1.1j, 1j])), 12)
+        0.1
     """
     return min(
         float(np.max(np.abs(np.asarray(a) - np.asarray(b)[list(order)])))
