@@ -61,3 +61,4 @@ from ._truncation import EquilibriumMatch as EquilibriumMatch  # noqa: E402
 from ._truncation import OrderAccuracy as OrderAccuracy  # noqa: E402
 from ._truncation import TruncationStudy as TruncationStudy  # noqa: E402
 from ._truncation import truncation_study as truncation_study  # noqa: E402
+from ._truncation_plot import plot_truncation as plot_truncation  # noqa: E402
