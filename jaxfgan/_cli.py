@@ -457,7 +457,7 @@ def _run_truncation(args) -> int:
     import warnings
 
     from ._truncation import truncation_study
-    from ._truncation_plot import plot_truncation  # matplotlib only when drawing
+    from ._truncation_plot import plot_truncation
 
     begin = time.perf_counter()
     out = _check_out_dir(args.out)
