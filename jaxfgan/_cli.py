@@ -464,6 +464,7 @@ def _run_truncation(args) -> int:
     objective = build_objective(args)
     if not args.orders or min(args.orders) < 1:
         raise InputError(f"--orders must be >= 1, got {list(args.orders)}")
+    _resolve_grid(args, objective)
     _check_orders(args.orders, args, flow=True)
     _warn_nash(objective)
     with warnings.catch_warnings(record=True) as caught:

@@ -40,7 +40,6 @@ from ._equilibria import Equilibria, Equilibrium, find_equilibria
 from ._errors import InputError
 from ._flow import integrate_flow
 from ._fourier import (
-    MAX_GRID_POINTS,
     FourierCoefficients,
     FourierSeries,
     fourier_coefficients,
@@ -51,6 +50,9 @@ _TIMING_POINTS = 4096
 _TRAJECTORIES = {1: 8, 2: 4, 3: 3, 4: 2}  # starts per angle: 8, 16, 27, 16 in all
 _FIELD_BATCH = 16384
 _ROUND_OFF = 100 * np.finfo(np.float64).eps  # relative to max |F|
+MAX_FINE_POINTS = 2**24
+"""The largest (2M)**n of the fine grid: F, its flow and the series' flow there take
+(2n + 1) * 8 bytes a point, 1.2 GiB for four angles."""
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,8 @@ def truncation_study(
     Arguments:
         objective: the game, with n <= 4 angles in all.
         orders: the orders N >= 1 to study; each needs 2N + 1 <= grid.
-        grid: M, Fourier grid points per angle; (2M)**n must stay below 2**28.
+        grid: M, Fourier grid points per angle; (2M)**n must stay below 2**24
+            (M <= 2048, 128, 32 for two, three, four angles).
         t1: trajectories are compared at this time.
         trajectories: starts per angle of the trajectories (default 4 for two
             angles; 8, 3, 2 for one, three, four).
@@ -452,11 +455,12 @@ def _check_study(objective, orders, grid, t1) -> tuple[int, ...]:
             f"truncation_study: order {orders[-1]} needs a grid of at least "
             f"{2 * orders[-1] + 1} points per angle (2N+1), got {grid}"
         )
-    if (2 * grid) ** objective.n > MAX_GRID_POINTS:
+    if (2 * grid) ** objective.n > MAX_FINE_POINTS:
+        largest = int(round(MAX_FINE_POINTS ** (1 / objective.n))) // 2
         raise InputError(
             f"truncation_study: the fine grid of {2 * grid} points per angle over "
-            f"{objective.n} angles is above {MAX_GRID_POINTS} points; use a grid of "
-            f"at most {int(MAX_GRID_POINTS ** (1 / objective.n)) // 2}"
+            f"{objective.n} angles is above {MAX_FINE_POINTS} points; use a grid of "
+            f"at most {largest}"
         )
     if not (math.isfinite(t1) and t1 > 0):
         raise InputError(f"truncation_study: t1 must be finite and > 0, got {t1}")
