@@ -76,7 +76,9 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
 image = left.pcolormesh(k, k, np.log10(c.T + 1e-300), vmin=-16, cmap="magma")
 left.set(xlabel="k_G", ylabel="k_D", title="log10 |c_k|", aspect="equal")
 fig.colorbar(image, ax=left)
-right.semilogy(all_orders, sup, "o-", ms=3, label="sup |F − F_N| on the Fourier grid")
+right.semilogy(
+    all_orders, sup, "o-", ms=3, label="sup |F − F_N| (grid nodes and cell centres)"
+)
 right.semilogy(all_orders, missed, "s-", ms=3, label="1 − energy kept (Parseval)")
 right.set(xlabel="order N", title="what the order-N series leaves out")
 right.grid(alpha=0.3)

@@ -128,7 +128,7 @@ jacobian = [
 ]
 
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-ax.semilogy(orders, sup, "o-", label="sup |F − F_N| on the Fourier grid")
+ax.semilogy(orders, sup, "o-", label="sup |F − F_N| (grid nodes and cell centres)")
 ax.semilogy(orders, missed, "s-", label="1 − energy kept")
 ax.semilogy(orders, jacobian, "D-", label="eigenvalues of the flow's Jacobian at Nash")
 ax.set(xlabel="order N", title="the four-angle Gaussian GAN's Fourier series")
