@@ -462,6 +462,7 @@ def _run_truncation(args) -> int:
     begin = time.perf_counter()
     out = _check_out_dir(args.out)
     objective = build_objective(args)
+    _check_torus(objective, "fourier")
     if not args.orders or min(args.orders) < 1:
         raise InputError(f"--orders must be >= 1, got {list(args.orders)}")
     _resolve_grid(args, objective)

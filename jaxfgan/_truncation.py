@@ -447,6 +447,11 @@ def series_on_grid(
 
 
 def _check_study(objective, orders, grid, t1) -> tuple[int, ...]:
+    if objective.box is not None:
+        raise InputError(
+            f"truncation_study: the Fourier series needs the torus, but this objective "
+            f"lives on R^{objective.n} (it has a box)"
+        )
     orders = tuple(sorted(set(int(order) for order in orders)))
     if not orders or orders[0] < 1:
         raise InputError(f"truncation_study: orders must be >= 1, got {orders}")

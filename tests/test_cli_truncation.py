@@ -140,6 +140,7 @@ def test_aliasing_warning(capsys, tmp_path, games):
         (["--grid", "9000", "--orders", "1"], "fine grid of 18000 points per angle"),
         (["--rate", "0"], "--rate must be > 0"),
         (["--objective", "nowhere.py:F"], "nowhere.py: no such file"),
+        (["--model", "dirac"], "the Fourier series needs the torus"),
     ],
 )
 def test_bad_input(capsys, tmp_path, argv, expect):
