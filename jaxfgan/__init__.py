@@ -69,3 +69,8 @@ from ._training import spectral_radius as spectral_radius  # noqa: E402
 from ._training import train as train  # noqa: E402
 from ._training import update_jacobian as update_jacobian  # noqa: E402
 from ._training import verdict as verdict  # noqa: E402
+from ._truncation import EquilibriumMatch as EquilibriumMatch  # noqa: E402
+from ._truncation import OrderAccuracy as OrderAccuracy  # noqa: E402
+from ._truncation import TruncationStudy as TruncationStudy  # noqa: E402
+from ._truncation import truncation_study as truncation_study  # noqa: E402
+from ._truncation_plot import plot_truncation as plot_truncation  # noqa: E402

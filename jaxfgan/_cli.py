@@ -1,5 +1,5 @@
 """The command line: ``jaxfgan portrait | equilibria | fourier | train | basins |
-orbits``. The only module that prints."""
+orbits | truncation``. The only module that prints."""
 
 import argparse
 import io
@@ -86,6 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _train_parser(commands)
     _basins_parser(commands)
     _orbits_parser(commands)
+    _truncation_parser(commands)
     return parser
 
 
@@ -1017,6 +1018,105 @@ def _positive(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {number}")
     return number
+
+
+def _truncation_parser(commands) -> None:
+    sub = commands.add_parser(
+        "truncation",
+        help="how the accuracy of the series grows with the order N",
+        description="Compare each order-N series with the exact objective: errors of "
+        "F and of the flow, energy kept, equilibria paired, trajectories, run times; "
+        "write DIR/truncation.md, DIR/truncation.json and DIR/truncation.png.",
+    )
+    add_model_options(sub)
+    sub.add_argument(
+        "--orders",
+        default="1..32",
+        type=_orders,
+        metavar="N,N,...",
+        help="truncation orders, each >= 1 (default 1..32; A..B for a range)",
+    )
+    _fourier_grid_option(sub, "--grid")
+    sub.add_argument(
+        "--out",
+        default="truncation",
+        metavar="DIR",
+        help="output folder (default ./truncation)",
+    )
+    sub.add_argument(
+        "--target-error",
+        type=_positive_float,
+        metavar="X",
+        help="print the smallest order whose sup error of F is at most X",
+    )
+    sub.add_argument(
+        "--t1",
+        type=_positive_float,
+        default=20.0,
+        metavar="T",
+        help="compare trajectories at time T (default 20)",
+    )
+    _starts_option(sub)
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.set_defaults(run=_run_truncation)
+
+
+def _run_truncation(args) -> int:
+    import warnings
+
+    from ._truncation import truncation_study
+    from ._truncation_plot import plot_truncation
+
+    begin = time.perf_counter()
+    out = _check_out_dir(args.out)
+    objective = build_objective(args)
+    _check_torus(objective, "fourier")
+    if not args.orders or min(args.orders) < 1:
+        raise InputError(f"--orders must be >= 1, got {list(args.orders)}")
+    _resolve_grid(args, objective)
+    _check_orders(args.orders, args.grid, args.grid_flag, flow=True)
+    _warn_nash(objective)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study = truncation_study(
+            objective, args.orders, grid=args.grid, t1=args.t1, starts=args.starts
+        )
+    for warning in caught:
+        print(f"jaxfgan truncation: warning: {warning.message}", file=sys.stderr)
+    record = study.to_json(args.target_error)
+    figure = plot_truncation(study, args.target_error, describe_model(objective))
+    png = io.BytesIO()
+    figure.savefig(png, dpi=120)
+    seconds = time.perf_counter() - begin
+    settings = {key: v for key, v in vars(args).items() if key not in ("run",)}
+    settings["orders"] = list(args.orders)
+    summary = {**record, **run_metadata(objective, settings, seconds)}
+    _write_atomically(
+        out,
+        {
+            "truncation.md": (study.markdown() + "\n").encode(),
+            "truncation.json": json.dumps(summary, indent=2).encode(),
+            "truncation.png": png.getvalue(),
+        },
+    )
+    if args.json:
+        print(json.dumps(record))
+        return 0
+    print(describe_model(objective))
+    print(study.markdown())
+    if args.target_error is not None:
+        print(_smallest_text(record["smallest_order"], args.target_error))
+    print(f"wrote {out}/truncation.md, .json and .png in {seconds:.1f} s")
+    return 0
+
+
+def _smallest_text(order: int | None, target: float) -> str:
+    if order is None:
+        return (
+            f"no order studied meets the target sup error {target:g}; "
+            f"try higher orders (and a larger --grid)"
+        )
+    return f"smallest order with sup error <= {target:g}: {order}"
 
 
 if __name__ == "__main__":

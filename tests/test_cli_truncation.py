@@ -1,0 +1,155 @@
+"""`jaxfgan truncation`: its JSON contract, its files, and every bad input."""
+
+import json
+
+import pytest
+
+from jaxfgan._cli import main
+
+GAMES = """
+import jax.numpy as jnp
+
+def F(theta_g, theta_d):
+    return jnp.cos(theta_g[0]) * jnp.sin(theta_d[0])
+
+def smooth(theta_g, theta_d):
+    return jnp.exp(1.5 * jnp.cos(theta_g[0]) + jnp.sin(theta_d[0]))
+
+def three(theta_g, theta_d):
+    return jnp.sin(theta_g[0] + 0.5 * theta_g[1]) * jnp.sin(theta_d[0])
+"""
+
+CONTRACT = {
+    "order",
+    "sup_error",
+    "field_error",
+    "energy",
+    "eigenvalue_error",
+    "missing",
+    "spurious",
+    "trajectory_error",
+    "seconds",
+}
+
+
+@pytest.fixture
+def games(tmp_path):
+    path = tmp_path / "games.py"
+    path.write_text(GAMES)
+    return path
+
+
+def _run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_json_contract_and_files(capsys, tmp_path, games):
+    # cos g sin d is its own order-1 series: every error is round-off from order 1.
+    out_dir = tmp_path / "study"
+    status, out, _ = _run(
+        capsys,
+        "truncation",
+        "--objective",
+        f"{games}:F",
+        "--orders",
+        "1,2",
+        "--grid",
+        "8",
+        "--t1",
+        "2",
+        "--target-error",
+        "1e-12",
+        "--out",
+        str(out_dir),
+        "--json",
+    )
+    assert status == 0
+    record = json.loads(out)
+    assert set(record) == {"orders", "smallest_order"}
+    assert [row["order"] for row in record["orders"]] == [1, 2]
+    for row in record["orders"]:
+        assert set(row) >= CONTRACT
+        assert row["sup_error"] < 1e-14 and row["energy"] == pytest.approx(1.0)
+        assert row["missing"] == 0 and row["spurious"] == 0
+        assert row["eigenvalue_error"] < 1e-9 and row["seconds"] > 0
+    assert record["smallest_order"] == 1
+    names = sorted(path.name for path in out_dir.iterdir())
+    assert names == ["truncation.json", "truncation.md", "truncation.png"]
+    written = json.loads((out_dir / "truncation.json").read_text())
+    assert written["orders"] == record["orders"] and written["versions"]["jax"]
+    assert (out_dir / "truncation.md").read_text().startswith("| N | sup error F |")
+    assert (out_dir / "truncation.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_three_angles_and_text_output(capsys, tmp_path, games):
+    status, out, _ = _run(
+        capsys,
+        "truncation",
+        "--objective",
+        f"{games}:three",
+        "--dims",
+        "2,1",
+        "--orders",
+        "1",
+        "--grid",
+        "4",
+        "--t1",
+        "1",
+        "--target-error",
+        "1e-20",
+        "--out",
+        str(tmp_path / "three"),
+    )
+    assert status == 0
+    assert "user objective three with 2 + 1 angles" in out
+    assert "no order studied meets the target sup error 1e-20" in out
+
+
+def test_aliasing_warning(capsys, tmp_path, games):
+    # exp(1.5 cos g + sin d) on 7 points: the coefficients aliased from |k| = 4 are
+    # as large as the truncation error at order 3.
+    status, _, err = _run(
+        capsys,
+        "truncation",
+        "--objective",
+        f"{games}:smooth",
+        "--orders",
+        "3",
+        "--grid",
+        "7",
+        "--t1",
+        "1",
+        "--out",
+        str(tmp_path / "aliased"),
+    )
+    assert status == 0
+    assert "warning: truncation_study: at orders [3] the aliasing error" in err
+
+
+@pytest.mark.parametrize(
+    "argv, expect",
+    [
+        (["--orders", "0,1"], "--orders must be >= 1"),
+        (["--orders", "70"], "order 70 needs a Fourier grid of at least 141"),
+        (["--orders", "x"], "expected orders like 1,2,4,8"),
+        (["--target-error", "-1"], "--target-error: must be finite and > 0"),
+        (["--target-error", "nan"], "--target-error: must be finite and > 0"),
+        (["--t1", "0"], "--t1: must be finite and > 0"),
+        (["--grid", "9000", "--orders", "1"], "fine grid of 18000 points per angle"),
+        (["--rate", "0"], "--rate must be > 0"),
+        (["--objective", "nowhere.py:F"], "nowhere.py: no such file"),
+        (["--model", "dirac"], "the Fourier series needs the torus"),
+    ],
+)
+def test_bad_input(capsys, tmp_path, argv, expect):
+    out_dir = tmp_path / "never"
+    try:
+        status, out, err = _run(capsys, "truncation", "--out", str(out_dir), *argv)
+    except SystemExit as exit:  # argparse's own errors
+        status, (out, err) = exit.code, capsys.readouterr()
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert expect in err, err
+    assert not out_dir.exists()
