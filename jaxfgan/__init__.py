@@ -13,6 +13,7 @@ jax.config.update("jax_enable_x64", True)
 
 from ._basins import BASIN_STATUS as BASIN_STATUS  # noqa: E402
 from ._basins import BasinMap as BasinMap  # noqa: E402
+from ._basins import basin_agreement as basin_agreement  # noqa: E402
 from ._basins import basin_map as basin_map  # noqa: E402
 from ._basins_plot import plot_basins as plot_basins  # noqa: E402
 from ._chunk_store import ChunkStore as ChunkStore  # noqa: E402

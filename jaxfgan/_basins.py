@@ -168,6 +168,38 @@ def basin_map(
     )
 
 
+def basin_agreement(reference: BasinMap, other: BasinMap, radius: float = 0.5) -> float:
+    """The share of starts that end at the same attractor in two basin maps.
+
+    Each attractor of ``other`` stands for the nearest attractor of ``reference``
+    within ``radius`` (max-norm on the torus), or for none. A start agrees when its
+    attractor in ``other`` stands for its attractor in ``reference``, or when it is
+    unsettled in both. The two maps must share their grid of starts.
+
+    Example: a map agrees with itself.
+        >>> from jaxfgan import UserObjective
+        >>> F = UserObjective(lambda g, d: -jnp.cos(g[0]) - jnp.cos(d[0]))
+        >>> basins = basin_map(F, grid=4, t1=30.0)
+        >>> basin_agreement(basins, basins)
+        1.0
+    """
+    if reference.labels.shape != other.labels.shape or not np.allclose(
+        reference.axis, other.axis
+    ):
+        raise InputError("basin_agreement: the two maps need the same grid of starts")
+    stands_for = np.full(len(other.attractors) + 1, -2)  # -2: no counterpart
+    stands_for[UNSETTLED] = UNSETTLED
+    for index, attractor in enumerate(other.attractors):
+        gaps = [_torus_gap(attractor.theta, a.theta) for a in reference.attractors]
+        if gaps and min(gaps) <= radius:
+            stands_for[index] = int(np.argmin(gaps))
+    return float(np.mean(stands_for[other.labels] == reference.labels))
+
+
+def _torus_gap(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(np.mod(a - b + math.pi, TWO_PI) - math.pi)))
+
+
 @dataclass(frozen=True)
 class _Settings:
     t1: float

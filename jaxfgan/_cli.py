@@ -1058,6 +1058,14 @@ def _truncation_parser(commands) -> None:
     )
     _starts_option(sub)
     sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_argument(
+        "--basin-grid",
+        type=_non_negative,
+        default=0,
+        metavar="M",
+        help="also compare basin maps on an M x M grid of starts and report the "
+        "share of starts reaching the same attractor (default 0: skip)",
+    )
     sub.set_defaults(run=_run_truncation)
 
 
@@ -1079,7 +1087,12 @@ def _run_truncation(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         study = truncation_study(
-            objective, args.orders, grid=args.grid, t1=args.t1, starts=args.starts
+            objective,
+            args.orders,
+            grid=args.grid,
+            t1=args.t1,
+            starts=args.starts,
+            basin_grid=args.basin_grid,
         )
     for warning in caught:
         print(f"jaxfgan truncation: warning: {warning.message}", file=sys.stderr)

@@ -25,6 +25,7 @@ max |F - F_N| over the fine grid with F_N taken from the 2M-point coefficients
 grid M more than the order N, and a warning says so.
 """
 
+import dataclasses
 import itertools
 import math
 import time
@@ -36,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._basins import basin_agreement, basin_map
 from ._equilibria import Equilibria, Equilibrium, find_equilibria
 from ._errors import InputError
 from ._flow import integrate_flow
@@ -96,6 +98,8 @@ class OrderAccuracy:
         trajectory_error: max over starts of the torus distance at t1.
         evaluate_seconds, integrate_seconds: compiled run times, or None if not
             measured.
+        basin_agreement: the share of basin-map starts whose attractor matches the
+            exact flow's (:func:`jaxfgan.basin_agreement`), or None if not measured.
     """
 
     order: int
@@ -111,6 +115,7 @@ class OrderAccuracy:
     trajectory_error: float
     evaluate_seconds: float | None
     integrate_seconds: float | None
+    basin_agreement: float | None = None
 
     @property
     def missing(self) -> int:
@@ -163,6 +168,7 @@ class OrderAccuracy:
             "kinds_agree": self.kinds_agree,
             "evaluate_seconds": self.evaluate_seconds,
             "integrate_seconds": self.integrate_seconds,
+            "basin_agreement": self.basin_agreement,
         }
 
 
@@ -203,10 +209,13 @@ class TruncationStudy:
 
     def markdown(self) -> str:
         """The table, one row per order, as GitHub Markdown."""
+        basins = any(row.basin_agreement is not None for row in self.orders)
         lines = [
             "| N | sup error F | field error | energy kept | eigenvalue error "
-            "| missing | spurious | trajectory error | seconds |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| missing | spurious | trajectory error | seconds |"
+            + (" basins agree |" if basins else ""),
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            + ("---:|" if basins else ""),
         ]
         for row in self.orders:
             cells = [
@@ -220,6 +229,8 @@ class TruncationStudy:
                 _g(row.trajectory_error),
                 "-" if row.seconds is None else f"{row.seconds:.3f}",
             ]
+            if basins:
+                cells.append(f"{row.basin_agreement:.4f}")
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -236,6 +247,7 @@ def truncation_study(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     timing: bool = True,
+    basin_grid: int = 0,
 ) -> TruncationStudy:
     """Compare the order-N Fourier series with the exact objective, for each N.
 
@@ -255,6 +267,9 @@ def truncation_study(
         timing: measure each order's evaluation and integration times. Each order
             then compiles its own solver (seconds per order); without it, all orders
             share one.
+        basin_grid: with M > 0, also draw the basin map of the exact flow and of
+            each order on an M x M grid of starts (:func:`jaxfgan.basin_map`) and
+            report the share of starts that reach the same attractor; 0 skips it.
 
     Returns:
         A :class:`TruncationStudy`.
@@ -279,6 +294,10 @@ def truncation_study(
     exact = _reference(objective, orders, grid, t1, trajectories, starts, rtol, atol)
     settings = dict(starts=starts, radius=match_radius, rtol=rtol, atol=atol)
     rows = [_study_order(order, exact, timing, **settings) for order in orders]
+    if basin_grid:
+        rows = _with_basin_agreement(
+            objective, exact.equilibria, rows, exact.full, basin_grid, match_radius
+        )
     study = TruncationStudy(tuple(rows), exact.equilibria, grid, t1, exact.y0)
     _warn_aliasing(study)
     return study
@@ -344,6 +363,27 @@ def _study_order(order, exact, timing, *, starts, radius, rtol, atol):
         evaluate_seconds=_evaluate_seconds(series) if timing else None,
         integrate_seconds=integrate_seconds,
     )
+
+
+def _with_basin_agreement(objective, equilibria, rows, full, grid, radius):
+    """Each row with its basin agreement; the series share one padded shape, so
+    one compiled solve serves every order."""
+    reference = basin_map(objective, grid=grid, equilibria=equilibria)
+    return [
+        dataclasses.replace(
+            row,
+            basin_agreement=basin_agreement(
+                reference,
+                basin_map(
+                    _padded(full, row.order),
+                    grid=grid,
+                    equilibria=row.series_equilibria,
+                ),
+                radius,
+            ),
+        )
+        for row in rows
+    ]
 
 
 def match_equilibria(

@@ -153,3 +153,23 @@ def test_bad_input(capsys, tmp_path, argv, expect):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert expect in err, err
     assert not out_dir.exists()
+
+
+def test_basin_grid_adds_the_agreement(capsys, tmp_path):
+    # order 8 of the default GAN: one spiral attractor in each of the four basins
+    # bounded by the invariant lines theta = +-pi/2, as for the exact flow
+    status, out, _ = _run(
+        capsys,
+        "truncation",
+        "--orders",
+        "8",
+        "--grid",
+        "32",
+        "--basin-grid",
+        "4",
+        "--out",
+        str(tmp_path / "t"),
+        "--json",
+    )
+    assert status == 0
+    assert json.loads(out)["orders"][0]["basin_agreement"] == 1.0

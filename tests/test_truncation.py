@@ -1,5 +1,6 @@
 """The truncation study against closed forms, Bessel coefficients and solve_ivp."""
 
+import dataclasses
 import itertools
 
 import jax.numpy as jnp
@@ -171,3 +172,28 @@ def test_bad_orders():
         jf.truncation_study(F, (0, 1), grid=8)
     with pytest.raises(jf.InputError, match="at least 9 points"):
         jf.truncation_study(F, (4,), grid=8)
+
+
+def test_basin_agreement_by_order():
+    # The exponential GAN's flow and its series keep the invariant lines
+    # theta = +-pi/2 (F depends on the angles through their sines), so each of the
+    # four rectangles is one basin. At order 1 the Nash points are centres and no
+    # start settles (agreement 0); at order 8 each rectangle holds one spiral
+    # attractor next to the exact one (agreement 1).
+    study = jf.truncation_study(
+        jf.exponential_gan(), (1, 8), grid=64, timing=False, basin_grid=8
+    )
+    assert [row.basin_agreement for row in study.orders] == [0.0, 1.0]
+    assert "basins agree" in study.markdown()
+    assert study.to_json()["orders"][1]["basin_agreement"] == 1.0
+
+
+def test_basin_agreement_counts_matching_attractors():
+    F = jf.UserObjective(lambda g, d: -jnp.cos(g[0]) - jnp.cos(d[0]))
+    reference = jf.basin_map(F, grid=4, t1=30.0)
+    assert jf.basin_agreement(reference, reference) == 1.0
+    moved = dataclasses.replace(
+        reference,
+        labels=np.where(np.arange(16).reshape(4, 4) < 4, -1, reference.labels),
+    )
+    assert jf.basin_agreement(reference, moved) == 0.75  # 4 of 16 now unsettled
