@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import jaxfgan as jf
-from jaxfgan._cli import main
 
 USER_OBJECTIVE = """
 import jax.numpy as jnp
@@ -41,23 +40,8 @@ def user_file(tmp_path):
     return path
 
 
-def _run(capsys, *argv):
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def _fails(capsys, *argv, expect):
-    """Exit 2, one line on stderr naming the problem, nothing on stdout."""
-    status, out, err = _run(capsys, *argv)
-    assert status == 2 and out == ""
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert expect in err, err
-    return err
-
-
-def test_equilibria_json_contract(capsys):
-    status, out, _ = _run(capsys, "equilibria", "--json")
+def test_equilibria_json_contract(cli):
+    status, out, _ = cli.run("equilibria", "--json")
     assert status == 0
     record = json.loads(out)
     assert set(record) >= {"order", "equilibria", "index_sum", "learned_rate"}
@@ -76,28 +60,27 @@ def test_equilibria_json_contract(capsys):
 
 
 @pytest.mark.parametrize("name", ["aircondit", "coal"])
-def test_equilibria_on_real_data_learns_mle_rate(capsys, name):
+def test_equilibria_on_real_data_learns_mle_rate(cli, name):
     path = jf.dataset_path(name)
     samples = np.loadtxt(path, delimiter=",", skiprows=1)
-    status, out, _ = _run(capsys, "equilibria", "--data", str(path), "--json")
+    status, out, _ = cli.run("equilibria", "--data", str(path), "--json")
     assert status == 0
     assert json.loads(out)["learned_rate"] == pytest.approx(
         1 / samples.mean(), rel=1e-10
     )
 
 
-def test_series_equilibria_order_one(capsys):
-    status, out, _ = _run(capsys, "equilibria", "--order", "1", "--json")
+def test_series_equilibria_order_one(cli):
+    status, out, _ = cli.run("equilibria", "--order", "1", "--json")
     record = json.loads(out)
     assert status == 0 and record["order"] == 1
     assert sum(p["kind"] == "center" for p in record["equilibria"]) == 4
 
 
-def test_fourier_json_closed_form(capsys, user_file):
+def test_fourier_json_closed_form(cli, user_file):
     # cos g sin d = (e^{ig} + e^{-ig})(e^{id} - e^{-id}) / (4i): c_(+-1, +1) = -i/4,
     # c_(+-1, -1) = +i/4, every other coefficient 0.
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "fourier",
         "--objective",
         f"{user_file}:F",
@@ -116,10 +99,9 @@ def test_fourier_json_closed_form(capsys, user_file):
         assert im == pytest.approx(expected, abs=1e-15)
 
 
-def test_portrait_writes_figure_and_summary(capsys, tmp_path, user_file):
+def test_portrait_writes_figure_and_summary(cli, tmp_path, user_file):
     out_dir = tmp_path / "result"
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "portrait",
         "--objective",
         f"{user_file}:F",
@@ -163,13 +145,13 @@ BAD_DATA = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_DATA))
-def test_bad_data_files(capsys, tmp_path, name):
+def test_bad_data_files(cli, tmp_path, name):
     content, expect = BAD_DATA[name]
     path = tmp_path / name
     path.write_text(content)
     out_dir = tmp_path / "out"
-    err = _fails(
-        capsys, "portrait", "--data", str(path), "--out", str(out_dir), expect=expect
+    err = cli.fails(
+        "portrait", "--data", str(path), "--out", str(out_dir), expect=expect
     )
     assert str(path) in err
     assert not out_dir.exists()
@@ -198,14 +180,14 @@ def test_bad_data_files(capsys, tmp_path, name):
         (["--order", "3", "--fourier-grid", "5"], "raise --fourier-grid"),
     ],
 )
-def test_bad_options(capsys, argv, expect):
-    _fails(capsys, "equilibria", *argv, expect=expect)
+def test_bad_options(cli, argv, expect):
+    cli.fails("equilibria", *argv, expect=expect)
 
 
-def test_zero_waiting_time_is_valid(capsys, tmp_path):
+def test_zero_waiting_time_is_valid(cli, tmp_path):
     path = tmp_path / "zeros.csv"
     path.write_text("days\n0\n1.5\n2\n0.0\n4\n")
-    status, out, _ = _run(capsys, "equilibria", "--data", str(path), "--json")
+    status, out, _ = cli.run("equilibria", "--data", str(path), "--json")
     assert status == 0
     assert json.loads(out)["learned_rate"] == pytest.approx(
         1 / np.mean([0, 1.5, 2, 0, 4])
@@ -222,9 +204,8 @@ def test_zero_waiting_time_is_valid(capsys, tmp_path):
         ("log_cos", "F is not finite at"),
     ],
 )
-def test_bad_user_objectives(capsys, user_file, name, expect):
-    _fails(
-        capsys,
+def test_bad_user_objectives(cli, user_file, name, expect):
+    cli.fails(
         "fourier",
         "--order",
         "1",
@@ -234,11 +215,10 @@ def test_bad_user_objectives(capsys, user_file, name, expect):
     )
 
 
-def test_syntax_error_in_objective_file(capsys, tmp_path):
+def test_syntax_error_in_objective_file(cli, tmp_path):
     path = tmp_path / "broken.py"
     path.write_text("def F(:\n")
-    _fails(
-        capsys,
+    cli.fails(
         "fourier",
         "--order",
         "1",
@@ -248,10 +228,10 @@ def test_syntax_error_in_objective_file(capsys, tmp_path):
     )
 
 
-def test_out_is_a_file(capsys, tmp_path):
+def test_out_is_a_file(cli, tmp_path):
     target = tmp_path / "taken"
     target.write_text("keep me")
-    _fails(capsys, "portrait", "--out", str(target), expect="is not a folder")
+    cli.fails("portrait", "--out", str(target), expect="is not a folder")
     assert target.read_text() == "keep me"
 
 
@@ -265,26 +245,23 @@ def test_argparse_errors_are_one_line():
     assert result.stderr.count("\n") == 1 and "--order" in result.stderr
 
 
-def test_no_nash_is_said_plainly(capsys):
-    status, out, err = _run(capsys, "equilibria", "--data", "aircondit", "--unit", "1")
+def test_no_nash_is_said_plainly(cli):
+    status, out, err = cli.run("equilibria", "--data", "aircondit", "--unit", "1")
     assert status == 0
     assert "no Nash equilibrium learns the target" in err and "--unit" in err
 
 
-def test_shipped_data_name_wins_over_a_folder_of_that_name(
-    capsys, tmp_path, monkeypatch
-):
+def test_shipped_data_name_wins_over_a_folder_of_that_name(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "coal").mkdir()  # e.g. left by `jaxfgan portrait --out coal`
     samples = np.loadtxt(jf.dataset_path("coal"), delimiter=",", skiprows=1)
-    status, out, _ = _run(capsys, "equilibria", "--data", "coal", "--json")
+    status, out, _ = cli.run("equilibria", "--data", "coal", "--json")
     assert status == 0
     assert json.loads(out)["learned_rate"] == pytest.approx(1 / samples.mean())
 
 
-def test_shipped_data_errors_name_the_data_set(capsys):
-    err = _fails(
-        capsys,
+def test_shipped_data_errors_name_the_data_set(cli):
+    err = cli.fails(
         "equilibria",
         "--data",
         "coal",
@@ -295,17 +272,16 @@ def test_shipped_data_errors_name_the_data_set(capsys):
     assert "site-packages" not in err
 
 
-def test_equilibria_table_lists_every_point(capsys):
-    status, out, _ = _run(capsys, "equilibria")
+def test_equilibria_table_lists_every_point(cli):
+    status, out, _ = cli.run("equilibria")
     rows = [line for line in out.splitlines() if "spiral attractor  " in line]
     assert status == 0 and len(rows) == 4
     assert all("-0.25-0.968246i, -0.25+0.968246i" in row for row in rows)
 
 
-def test_out_below_a_file_fails_before_running(capsys, tmp_path):
+def test_out_below_a_file_fails_before_running(cli, tmp_path):
     (tmp_path / "afile").write_text("")
-    _fails(
-        capsys,
+    cli.fails(
         "portrait",
         "--out",
         str(tmp_path / "afile" / "sub"),
@@ -313,17 +289,17 @@ def test_out_below_a_file_fails_before_running(capsys, tmp_path):
     )
 
 
-def test_data_from_a_pipe_is_refused(capsys, tmp_path):
+def test_data_from_a_pipe_is_refused(cli, tmp_path):
     fifo = tmp_path / "fifo.csv"
     os.mkfifo(fifo)
-    _fails(capsys, "equilibria", "--data", str(fifo), expect="not a regular file")
+    cli.fails("equilibria", "--data", str(fifo), expect="not a regular file")
 
 
-def test_byte_order_mark_is_ignored(capsys, tmp_path):
+def test_byte_order_mark_is_ignored(cli, tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes("\ufefftime\n1\n2\n4\n".encode())
-    status, out, _ = _run(
-        capsys, "equilibria", "--data", str(path), "--column", "time", "--json"
+    status, out, _ = cli.run(
+        "equilibria", "--data", str(path), "--column", "time", "--json"
     )
     assert status == 0
     assert json.loads(out)["learned_rate"] == pytest.approx(3 / 7)

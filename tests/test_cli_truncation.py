@@ -4,8 +4,6 @@ import json
 
 import pytest
 
-from jaxfgan._cli import main
-
 GAMES = """
 import jax.numpy as jnp
 
@@ -39,17 +37,10 @@ def games(tmp_path):
     return path
 
 
-def _run(capsys, *argv):
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def test_json_contract_and_files(capsys, tmp_path, games):
+def test_json_contract_and_files(cli, tmp_path, games):
     # cos g sin d is its own order-1 series: every error is round-off from order 1.
     out_dir = tmp_path / "study"
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "truncation",
         "--objective",
         f"{games}:F",
@@ -83,9 +74,8 @@ def test_json_contract_and_files(capsys, tmp_path, games):
     assert (out_dir / "truncation.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_three_angles_and_text_output(capsys, tmp_path, games):
-    status, out, _ = _run(
-        capsys,
+def test_three_angles_and_text_output(cli, tmp_path, games):
+    status, out, _ = cli.run(
         "truncation",
         "--objective",
         f"{games}:three",
@@ -107,11 +97,10 @@ def test_three_angles_and_text_output(capsys, tmp_path, games):
     assert "no order studied meets the target sup error 1e-20" in out
 
 
-def test_aliasing_warning(capsys, tmp_path, games):
+def test_aliasing_warning(cli, tmp_path, games):
     # exp(1.5 cos g + sin d) on 7 points: the coefficients aliased from |k| = 4 are
     # as large as the truncation error at order 3.
-    status, _, err = _run(
-        capsys,
+    status, _, err = cli.run(
         "truncation",
         "--objective",
         f"{games}:smooth",
@@ -143,23 +132,16 @@ def test_aliasing_warning(capsys, tmp_path, games):
         (["--model", "dirac"], "the Fourier series needs the torus"),
     ],
 )
-def test_bad_input(capsys, tmp_path, argv, expect):
+def test_bad_input(cli, tmp_path, argv, expect):
     out_dir = tmp_path / "never"
-    try:
-        status, out, err = _run(capsys, "truncation", "--out", str(out_dir), *argv)
-    except SystemExit as exit:  # argparse's own errors
-        status, (out, err) = exit.code, capsys.readouterr()
-    assert status == 2 and out == ""
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert expect in err, err
+    cli.fails("truncation", "--out", str(out_dir), *argv, expect=expect)
     assert not out_dir.exists()
 
 
-def test_basin_grid_adds_the_agreement(capsys, tmp_path):
+def test_basin_grid_adds_the_agreement(cli, tmp_path):
     # order 8 of the default GAN: one spiral attractor in each of the four basins
     # bounded by the invariant lines theta = +-pi/2, as for the exact flow
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "truncation",
         "--orders",
         "8",

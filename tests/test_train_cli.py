@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import jaxfgan as jf
-from jaxfgan._cli import main
 
 SINE_PRODUCT = """
 import jax.numpy as jnp
@@ -18,31 +17,12 @@ def S(theta_g, theta_d):
 """
 
 
-def _run(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as exit:  # argparse's own errors
-        status = exit.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def _fails(capsys, *argv, expect):
-    """Exit 2, one line on stderr naming the problem, nothing on stdout."""
-    status, out, err = _run(capsys, *argv)
-    assert status == 2 and out == ""
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert expect in err, err
-    return err
-
-
-def test_train_dirac_json_contract(capsys, tmp_path):
+def test_train_dirac_json_contract(cli, tmp_path):
     # simgd on the Dirac GAN: rho = sqrt(1 + h^2/4) at the only equilibrium (0, 0)
     # (M = I + hJ, J = [[0, -1/2], [1/2, 0]]), no stable learning rate at all.
     h = 0.2
     out_dir = tmp_path / "dirac"
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "train",
         "--model",
         "dirac",
@@ -79,17 +59,16 @@ def test_train_dirac_json_contract(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("data", [None, "coal"])
-def test_train_exponential_matches_flow_spectrum(capsys, tmp_path, data):
+def test_train_exponential_matches_flow_spectrum(cli, tmp_path, data):
     # simgd's map at an equilibrium is I + hJ, J the flow's Jacobian, so rho is
     # max |1 + h lambda| over the flow's eigenvalues (from `equilibria`, a
     # separate computation); for Exp(1) at the Nash points |1 + h lambda|^2 =
     # 1 - h/2 + h^2, stable up to h = 1/2.
     h = 0.3
     model = [] if data is None else ["--data", data]
-    _, out, _ = _run(capsys, "equilibria", *model, "--json")
+    _, out, _ = cli.run("equilibria", *model, "--json")
     flow = json.loads(out)["equilibria"]
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "train",
         *model,
         "--method",
@@ -119,9 +98,8 @@ def test_train_exponential_matches_flow_spectrum(capsys, tmp_path, data):
     assert 0.0 < record["converged_fraction"] <= 1.0
 
 
-def test_train_several_methods_text(capsys, tmp_path):
-    status, out, _ = _run(
-        capsys,
+def test_train_several_methods_text(cli, tmp_path):
+    status, out, _ = cli.run(
         "train",
         "--model",
         "dirac",
@@ -143,10 +121,10 @@ def test_train_several_methods_text(capsys, tmp_path):
     assert f"spectral radius {rho:.6g}, converges" in out
 
 
-def test_equilibria_dirac_with_r1(capsys):
+def test_equilibria_dirac_with_r1(cli):
     # -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2), f'(0) = 1/2, gamma = 0.3.
-    status, out, _ = _run(
-        capsys, "equilibria", "--model", "dirac", "--regularizer", "r1:0.3", "--json"
+    status, out, _ = cli.run(
+        "equilibria", "--model", "dirac", "--regularizer", "r1:0.3", "--json"
     )
     assert status == 0
     record = json.loads(out)
@@ -156,18 +134,17 @@ def test_equilibria_dirac_with_r1(capsys):
     np.testing.assert_allclose(
         point["eigenvalues"], [[-0.15, -0.4769696], [-0.15, 0.4769696]], atol=1e-7
     )
-    status, out, _ = _run(capsys, "equilibria", "--model", "dirac")
+    status, out, _ = cli.run("equilibria", "--model", "dirac")
     assert "no Poincare-Hopf check" in out and "Dirac GAN" in out
 
 
-def test_regularized_series(capsys, tmp_path):
+def test_regularized_series(cli, tmp_path):
     # S = sin g sin d is its own order-1 series. Consensus at the centre (0, 0):
     # J_v = [[0, -1], [1, 0]] and grad(|v|^2 / 2) has Jacobian J_v^T J_v = I there,
     # so the series' flow with consensus has eigenvalues -gamma +- i.
     path = tmp_path / "game.py"
     path.write_text(SINE_PRODUCT)
-    status, out, _ = _run(
-        capsys,
+    status, out, _ = cli.run(
         "equilibria",
         "--objective",
         f"{path}:S",
@@ -186,10 +163,10 @@ def test_regularized_series(capsys, tmp_path):
     np.testing.assert_allclose(point["eigenvalues"], [[-0.2, -1], [-0.2, 1]], atol=1e-9)
 
 
-def test_portrait_dirac(capsys, tmp_path):
+def test_portrait_dirac(cli, tmp_path):
     out_dir = tmp_path / "portrait"
-    status, out, _ = _run(
-        capsys, "portrait", "--model", "dirac", "--starts", "4", "--out", str(out_dir)
+    status, out, _ = cli.run(
+        "portrait", "--model", "dirac", "--starts", "4", "--out", str(out_dir)
     )
     assert status == 0
     summary = json.loads((out_dir / "summary.json").read_text())
@@ -198,12 +175,12 @@ def test_portrait_dirac(capsys, tmp_path):
     assert "no Poincare-Hopf check" in out
 
 
-def test_user_objective_on_the_plane(capsys, tmp_path):
+def test_user_objective_on_the_plane(cli, tmp_path):
     # F = theta_g theta_d on R^2 has its only equilibrium at 0, a centre (+- i).
     path = tmp_path / "plane.py"
     path.write_text("def F(g, d):\n    return g[0] * d[0]\n")
-    status, out, _ = _run(
-        capsys, "equilibria", "--objective", f"{path}:F", "--box", "-3,3", "--json"
+    status, out, _ = cli.run(
+        "equilibria", "--objective", f"{path}:F", "--box", "-3,3", "--json"
     )
     assert status == 0
     record = json.loads(out)
@@ -247,18 +224,17 @@ TRAIN = ["train", "--method", "simgd", "--lr", "0.1"]
         (["equilibria", "--objective", "x.py:F", "--regularizer", "r1:1"], "x.py"),
     ],
 )
-def test_bad_train_and_model_options(capsys, tmp_path, argv, expect):
+def test_bad_train_and_model_options(cli, tmp_path, argv, expect):
     if argv[0] in ("train", "portrait"):
         argv = [*argv, "--out", str(tmp_path / "out")]
-    _fails(capsys, *argv, expect=expect)
+    cli.fails(*argv, expect=expect)
     assert not (tmp_path / "out").exists()
 
 
-def test_r1_needs_a_discriminator(capsys, tmp_path):
+def test_r1_needs_a_discriminator(cli, tmp_path):
     path = tmp_path / "plane.py"
     path.write_text("def F(g, d):\n    return g[0] * d[0]\n")
-    _fails(
-        capsys,
+    cli.fails(
         "equilibria",
         "--objective",
         f"{path}:F",
@@ -268,13 +244,12 @@ def test_r1_needs_a_discriminator(capsys, tmp_path):
     )
 
 
-def test_train_needs_two_parameters(capsys, tmp_path):
+def test_train_needs_two_parameters(cli, tmp_path):
     path = tmp_path / "three.py"
     path.write_text(
         "import jax.numpy as jnp\ndef F(g, d):\n    return g[0] * g[1] * d[0]\n"
     )
-    _fails(
-        capsys,
+    cli.fails(
         *TRAIN,
         "--objective",
         f"{path}:F",
