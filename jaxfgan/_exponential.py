@@ -31,6 +31,9 @@ LAGUERRE_NODES = 64
 degree < 128, and far below round-off for the smooth integrands here. numpy's
 ``laggauss`` loses accuracy above about 170 nodes."""
 
+NEGLIGIBLE_WEIGHT = 1e-18
+"""Gauss-Laguerre nodes with weight * (1 + node) below this are dropped."""
+
 
 class ExponentialGAN(Objective):
     """The exponential torus GAN (see the module docstring for the definition).
@@ -63,6 +66,34 @@ class ExponentialGAN(Objective):
         fake_x = self.fake_z / rate
         fake = jnp.dot(self.fake_w, jax.nn.log_sigmoid(-s * (fake_x - c)))
         return real + fake
+
+    def flow(self, z: Array) -> Array:
+        """The flow in closed form, from the derivative log(sigmoid)' = sigmoid(-u).
+
+        With s = r_d sin theta_d, fake points x_j = z_j / lambda_g and c the centre,
+        dF/ds = E_target[sigmoid(-s (x - c)) (x - c)] - E_fake[sigmoid(s (x - c))
+        (x - c)], dF/dtheta_d = r_d cos(theta_d) dF/ds, and, since dx_j/dtheta_g =
+        -kappa_g cos(theta_g) x_j, dF/dtheta_g = kappa_g cos(theta_g) s
+        E_fake[sigmoid(s (x - c)) x]. One sigmoid per node and no logarithm: half
+        the work of autodiff through log_sigmoid, which evaluates F on the way.
+        """
+        theta_g, theta_d = z[0], z[1]
+        s = self.disc_scale * jnp.sin(theta_d)
+        c = self.disc_center
+        fake_x = self.fake_z / self.generator_rate(theta_g)
+        real_push = jax.nn.sigmoid(-s * (self.target_x - c))
+        fake_push = jax.nn.sigmoid(s * (fake_x - c))
+        d_s = jnp.dot(self.target_w, real_push * (self.target_x - c)) - jnp.dot(
+            self.fake_w, fake_push * (fake_x - c)
+        )
+        d_theta_d = self.disc_scale * jnp.cos(theta_d) * d_s
+        d_theta_g = (
+            self.gen_scale
+            * jnp.cos(theta_g)
+            * s
+            * jnp.dot(self.fake_w, fake_push * fake_x)
+        )
+        return jnp.stack([-d_theta_g, d_theta_d])
 
     def generator_rate(self, theta_g: ArrayLike) -> Array:
         """lambda_g(theta_g) = exp(gen_scale * sin theta_g), in scaled units."""
@@ -173,9 +204,16 @@ def exponential_gan(
 
 
 def _exponential_nodes(rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights with sum_i w_i g(x_i) = E[g(X)], X ~ Exp(rate)."""
+    """Nodes and weights with sum_i w_i g(x_i) = E[g(X)], X ~ Exp(rate).
+
+    Nodes whose weight times (1 + node) is below NEGLIGIBLE_WEIGHT are dropped (31
+    of 64): the integrands here grow at most linearly in x, so together they move
+    an expectation by less than 1e-16 of its size, and every evaluation of the
+    objective costs half as much.
+    """
     nodes, weights = laggauss(LAGUERRE_NODES)
-    return nodes / rate, weights
+    keep = weights * (1.0 + nodes) >= NEGLIGIBLE_WEIGHT
+    return nodes[keep] / rate, weights[keep]
 
 
 def _data_points(data: ArrayLike, unit: float | None) -> tuple:

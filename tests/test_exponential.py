@@ -2,6 +2,7 @@
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -161,3 +162,41 @@ def test_no_nash_equilibrium_when_rate_out_of_range():
 def test_bad_parameters_raise(options, word):
     with pytest.raises(jf.InputError, match=word):
         jf.exponential_gan(**options)
+
+
+@pytest.mark.parametrize("theta", [(0.3, 1.1), (-2.0, 0.4), (2.6, -2.9)])
+def test_closed_form_flow_matches_quadrature_derivatives(theta):
+    F = jf.exponential_gan(rate=1.7)
+    step = 1e-4
+
+    def central(index):
+        plus, minus = list(theta), list(theta)
+        plus[index] += step
+        minus[index] -= step
+        quad = _objective_by_quad(*plus, 1.7) - _objective_by_quad(*minus, 1.7)
+        return quad / (2 * step)
+
+    expected = np.array([-central(0), central(1)])
+    got = np.asarray(jf.vector_field(F, jnp.asarray(theta)))
+    np.testing.assert_allclose(got, expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["aircondit", "coal"])
+def test_closed_form_flow_matches_autodiff_on_data(name):
+    F = jf.exponential_gan(data=_read_column(name), gen_scale=3.0, disc_center=0.5)
+    z = jnp.asarray(np.random.default_rng(5).uniform(-9.0, 9.0, size=(100, 2)))
+    autodiff = jax.vmap(lambda w: jf.Objective.flow(F, w))(z)
+    got = jax.vmap(lambda w: jf.vector_field(F, w))(z)
+    np.testing.assert_allclose(got, autodiff, rtol=1e-13, atol=1e-15)
+
+
+def test_dropped_laguerre_nodes_are_below_round_off():
+    nodes, weights = np.polynomial.laguerre.laggauss(64)
+    F = jf.exponential_gan(rate=1.0, disc_center=0.3)
+    for theta in [(0.4, 1.3), (-1.5, -0.7), (2.9, 2.2)]:
+        s, lam = math.sin(theta[1]), math.exp(2.0 * math.sin(theta[0]))
+        full = np.dot(weights, -np.logaddexp(0.0, -s * (nodes - 0.3))) + np.dot(
+            weights, -np.logaddexp(0.0, s * (nodes / lam - 0.3))
+        )
+        got = float(F(jnp.array([theta[0]]), jnp.array([theta[1]])))
+        assert got == pytest.approx(full, rel=1e-15, abs=1e-16)

@@ -3,6 +3,7 @@
 import itertools
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -117,3 +118,51 @@ def test_series_is_a_pytree_of_arrays():
     assert series.coeffs.shape == (5, 5)
     assert series.coeffs.dtype == jnp.float64
     assert math.isfinite(float(jf.value(series, jnp.zeros(2))))
+
+
+def _complex_series_flow(F, grid, order):
+    """The straightforward flow: the series as a complex sum over numpy FFT
+    coefficients, differentiated by autodiff (independent of the real form)."""
+    theta = 2 * np.pi * np.arange(grid) / grid
+    G, D = np.meshgrid(theta, theta, indexing="ij")
+    samples = np.asarray(
+        jax.vmap(jax.vmap(lambda g, d: jf.value(F, jnp.stack([g, d]))))(
+            jnp.asarray(G), jnp.asarray(D)
+        )
+    )
+    c = np.fft.fft2(samples) / grid**2
+    k = np.arange(-order, order + 1)
+    c = jnp.asarray(c[np.ix_(k % grid, k % grid)])
+
+    def series(z):
+        return jnp.real(jnp.exp(1j * k * z[0]) @ c @ jnp.exp(1j * k * z[1]))
+
+    def flow(z):
+        grad = jax.grad(series)(z)
+        return jnp.stack([-grad[0], grad[1]])
+
+    return jax.vmap(flow)
+
+
+@pytest.mark.parametrize("order", [1, 8, 32])
+def test_closed_form_flow_matches_the_complex_series(order):
+    F = jf.exponential_gan()
+    grid = 2 * order + 2
+    series = jf.fourier_series(F, order=order, grid=grid)
+    rng = np.random.default_rng(order)
+    # unwrapped angles, as along a long trajectory, test the harmonic recurrence
+    z = jnp.asarray(rng.uniform(-60.0, 60.0, size=(200, 2)))
+    got = jax.vmap(lambda w: jf.vector_field(series, w))(z)
+    np.testing.assert_allclose(got, _complex_series_flow(F, grid, order)(z), atol=1e-12)
+
+
+def test_closed_form_flow_matches_autodiff_four_angles():
+    def fn(g, d):
+        return jnp.sin(g[0] + 2 * d[1]) * jnp.cos(g[1]) + 0.3 * jnp.cos(d[0] - g[0])
+
+    series = jf.fourier_series(jf.UserObjective(fn, n_g=2, n_d=2), order=2, grid=8)
+    rng = np.random.default_rng(4)
+    for z in jnp.asarray(rng.uniform(-np.pi, np.pi, size=(5, 4))):
+        grad = jax.grad(lambda w: fn(w[:2], w[2:]))(z)
+        expected = jnp.array([-grad[0], -grad[1], grad[2], grad[3]])
+        np.testing.assert_allclose(jf.vector_field(series, z), expected, atol=1e-13)
