@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, PartitionSpec
+from jax.typing import DTypeLike
 from tqdm.auto import tqdm
 
 from ._errors import InputError
@@ -73,7 +74,7 @@ def integrate_flow(
     max_steps: int = 16384,
     batch_size: int | None = None,
     progress: bool = False,
-    dtype=None,
+    dtype: DTypeLike | None = None,
     shard: bool = False,
     distributed: bool = False,
 ) -> FlowSolution:
@@ -306,8 +307,9 @@ def _solve_sharded(objective, y0, ts, t0, t1, rtol, atol, *, max_steps, mesh):
         in_specs=(replicated, PartitionSpec("batch"), *[replicated] * 5),
         out_specs=PartitionSpec("batch"),
         # No collectives run inside, so the replication check guards nothing;
-        # it also rejects diffrax's loops, whose carries start replicated (the
-        # settings) and become per-shard.
+        # with it on, diffrax's while loops fail it (a carry that starts as a
+        # replicated constant comes back per-shard: "manual axis types do not
+        # match"), and casting the inputs cannot reach diffrax's own constants.
         check_vma=False,
     )
     return solve(arrays, y0, ts, t0, t1, rtol, atol)
