@@ -1,0 +1,171 @@
+"""integrate_flow at scale: float32 against float64 and scipy, chunked and sharded
+against one batch, several devices and two processes against one, no retracing."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import integrate
+
+import jaxfgan as jf
+
+SERIES = jf.fourier_series(jf.exponential_gan(), order=4, grid=16)
+STARTS = np.random.default_rng(5).uniform(-3.0, 3.0, size=(12, 2))
+FIELDS = ("ys", "final", "status", "num_steps", "num_rejected")
+HELPER = Path(__file__).with_name("_multidevice.py")
+
+
+def _reference_finals(objective, starts, t1):
+    field = jax.jit(lambda z: jf.vector_field(objective, z))
+
+    def rhs(t, z):
+        return np.asarray(field(jnp.asarray(z)))
+
+    return np.array(
+        [
+            integrate.solve_ivp(
+                rhs, (0.0, t1), start, method="DOP853", rtol=1e-12, atol=1e-13
+            ).y[:, -1]
+            for start in starts
+        ]
+    )
+
+
+def test_float32_and_float64_match_solve_ivp():
+    reference = _reference_finals(SERIES, STARTS, 10.0)
+    wide = jf.integrate_flow(SERIES, STARTS, 10.0, rtol=1e-10, atol=1e-12)
+    # rtol 1e-10 per step, over ~200 steps of a field whose errors grow at most
+    # e^(0.4 t): measured 2e-9
+    np.testing.assert_allclose(wide.final, reference, atol=1e-8)
+    narrow = jf.integrate_flow(
+        SERIES, STARTS, 10.0, ts=[5.0], rtol=1e-5, atol=1e-7, dtype=jnp.float32
+    )
+    assert narrow.final.dtype == narrow.ys.dtype == narrow.ts.dtype == jnp.float32
+    assert bool(jnp.all(narrow.succeeded))
+    # at rtol 1e-5 the method's own global error dominates (float64 at the same
+    # settings: 1.6e-4, about 16 rtol); float32's 6e-8 round-off per step adds
+    # little (measured 2.0e-4). 50 rtol leaves a margin.
+    np.testing.assert_allclose(narrow.final, reference, atol=50 * 1e-5)
+
+
+def test_float32_warns_when_rtol_is_below_its_resolution():
+    with pytest.warns(UserWarning, match="float32"):
+        jf.integrate_flow(SERIES, STARTS[:2], 1.0, rtol=1e-7, dtype=jnp.float32)
+
+
+@pytest.mark.parametrize("dtype", ["float16", jnp.int32, "nonsense", object()])
+def test_other_dtypes_raise(dtype):
+    with pytest.raises(jf.InputError, match="dtype"):
+        jf.integrate_flow(SERIES, STARTS, 1.0, dtype=dtype)
+
+
+def test_sharded_chunks_equal_one_batch():
+    # one CPU device here: a mesh of one, chunks of 5 with the last one padded
+    ts = np.array([2.0, 6.0])
+    whole = jf.integrate_flow(SERIES, STARTS, 6.0, ts=ts)
+    sharded = jf.integrate_flow(SERIES, STARTS, 6.0, ts=ts, batch_size=5, shard=True)
+    # the same per-trajectory arithmetic, so identical to the last bit
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(sharded, name), getattr(whole, name))
+    assert sharded.ys.shape == (12, 2, 2)
+
+
+class _CountingSeries(jf.FourierSeries):
+    def flow(self, z):
+        _CountingSeries.traces += 1  # runs only while tracing
+        return super().flow(z)
+
+
+@pytest.mark.parametrize("shard", [False, True])
+def test_float32_other_numbers_do_not_retrace(shard):
+    _CountingSeries.traces = 0
+    series = _CountingSeries(n_g=1, n_d=1, coeffs=SERIES.coeffs, order=4)
+    options = {"batch_size": 8, "shard": shard, "dtype": jnp.float32}
+    jf.integrate_flow(series, STARTS, 4.0, ts=[1.0], rtol=1e-4, **options)
+    traced = _CountingSeries.traces
+    assert traced > 0
+    other = eqx.tree_at(lambda s: s.coeffs, series, 0.5 * SERIES.coeffs)
+    jf.integrate_flow(
+        other, STARTS + 0.3, 7.0, t0=1.0, ts=[2.5], rtol=1e-5, atol=1e-6, **options
+    )
+    assert _CountingSeries.traces == traced
+
+
+def _run_helper(*arguments, devices):
+    flags = f"--xla_force_host_platform_device_count={devices}"
+    return subprocess.Popen(
+        [sys.executable, str(HELPER), *arguments],
+        env=dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(*runs, timeout=300):
+    """Wait for the helpers; on a timeout kill them all (a process left alone
+    waits for its partner), then show each one's output if it failed."""
+    try:
+        outputs = [run.communicate(timeout=timeout)[0] for run in runs]
+    except subprocess.TimeoutExpired:
+        for run in runs:
+            run.kill()
+        outputs = [run.communicate()[0] for run in runs]
+        pytest.fail(
+            f"{HELPER.name} timed out after {timeout} s:\n" + "\n".join(outputs)
+        )
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output
+
+
+def _assert_same_as_single(results):
+    # per-trajectory arithmetic does not depend on which rows share a device or
+    # a process, so the results agree bit for bit
+    for name in FIELDS:
+        np.testing.assert_array_equal(
+            results[f"sharded_{name}"], results[f"single_{name}"]
+        )
+    assert results["single_final"].shape == (50, 2)
+
+
+def test_sharded_over_four_devices_equals_one(tmp_path):
+    out = tmp_path / "shard.npz"
+    _finish(_run_helper("shard", str(out), devices=4))
+    results = np.load(out)
+    devices, processes, traces, retraced = results["counts"].tolist()
+    assert (devices, processes) == (4, 1)
+    assert traces > 0 and retraced == 0  # the flow is read, and compiled once
+    # 50 starts in chunks of 24, each split over the 4 devices
+    assert results["chunks"].tolist() == [[24, 4]] * 3
+    _assert_same_as_single(results)
+
+
+def test_two_processes_equal_one(tmp_path):
+    try:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = str(probe.getsockname()[1])
+    except OSError as error:
+        pytest.skip(f"cannot bind a port on 127.0.0.1: {error}")
+    outs = [tmp_path / f"process{i}.npz" for i in range(2)]
+    runs = [
+        _run_helper("process", str(i), port, str(out), devices=2)
+        for i, out in enumerate(outs)
+    ]
+    _finish(*runs)
+    for out in outs:
+        results = np.load(out)
+        devices, processes, traces, retraced = results["counts"].tolist()
+        assert (devices, processes) == (2, 2)
+        assert traces > 0 and retraced == 0
+        # each process integrates its 25 starts only: chunks of 24 and 1 (padded),
+        # each over its own 2 devices
+        assert results["chunks"].tolist() == [[24, 2]] * 2
+        _assert_same_as_single(results)
