@@ -85,10 +85,11 @@ def integrate_flow(
     Tolerances and times are traced values: a call with other numbers but the same
     shapes reuses the compiled solve.
 
-    The starts are integrated in chunks of ``batch_size`` one after another (the
-    last one padded, so one compilation serves all); each chunk stops when its own
-    slowest trajectory finishes, and its results move to host memory, so device
-    memory is bounded by the chunk, not by the batch.
+    The starts are integrated in chunks of at most ``batch_size``, one after
+    another and all of one size (the last one padded, so one compilation serves
+    all; the size is balanced so that padding stays under one row per chunk). Each
+    chunk stops when its own slowest trajectory finishes, and its results move to
+    host memory, so device memory is bounded by the chunk, not by the batch.
 
     Arguments:
         objective: the game.
@@ -243,7 +244,7 @@ def _cast(objective: Objective, dtype) -> Objective:
 def _solve_local(objective, y0, ts, numbers, max_steps, batch_size, progress, shard):
     """The rows of y0 on this process's devices, chunk after chunk, as host arrays
     (ys, final, status, num_steps, num_rejected)."""
-    size = min(batch_size or default_batch_size(), y0.shape[0])
+    size = _chunk_size(y0.shape[0], batch_size or default_batch_size())
     solve = _solve_batch
     if shard:
         devices = jax.local_devices()
@@ -257,6 +258,13 @@ def _solve_local(objective, y0, ts, numbers, max_steps, batch_size, progress, sh
         for chunk, count in chunks
     ]
     return tuple(np.concatenate(xs) for xs in zip(*parts, strict=True))
+
+
+def _chunk_size(count: int, limit: int) -> int:
+    """The fewest chunks of at most ``limit`` rows, all of one size: 10,000 starts
+    with a limit of 8192 run as two chunks of 5000, not 8192 and a padded 8192."""
+    chunks = -(-count // limit)
+    return -(-count // chunks)
 
 
 def _solve_distributed(solve, y0):

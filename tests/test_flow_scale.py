@@ -169,3 +169,17 @@ def test_two_processes_equal_one(tmp_path):
         # each over its own 2 devices
         assert results["chunks"].tolist() == [[24, 2]] * 2
         _assert_same_as_single(results)
+
+
+def test_chunks_are_balanced():
+    from jaxfgan._flow import _chunk_size
+
+    assert _chunk_size(10_000, 8192) == 5000
+    assert _chunk_size(65_536, 8192) == 8192
+    assert _chunk_size(3, 8192) == 3
+    for count in range(1, 300):
+        for limit in (1, 7, 64, 256):
+            size = _chunk_size(count, limit)
+            chunks = -(-count // size)
+            assert size <= limit and chunks == -(-count // limit)
+            assert chunks * size - count < chunks
