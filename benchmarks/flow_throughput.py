@@ -40,6 +40,7 @@ from _machine import machine
 from scipy import integrate
 
 import jaxfgan as jf
+from jaxfgan._flow import _chunk_size
 
 HERE = Path(__file__).resolve().parent
 T1, RTOL, ATOL, ORDER, GRID = 50.0, 1e-6, 1e-8, 8, 64
@@ -83,7 +84,7 @@ def jaxfgan_sweep(objective, sizes, chunk, dtype) -> list[dict]:
     rows, compiled = [], set()
     for size in sizes:
         y0 = starts(size)
-        batch = min(size, chunk)
+        batch = _chunk_size(size, chunk)  # the chunk integrate_flow will compile
         compile_s = None
         if batch not in compiled:
             warm = y0[:batch]

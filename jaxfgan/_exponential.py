@@ -62,9 +62,9 @@ class ExponentialGAN(Objective):
         s = self.disc_scale * jnp.sin(theta_d[0])
         rate = self.generator_rate(theta_g[0])
         c = self.disc_center
-        real = jnp.dot(self.target_w, jax.nn.log_sigmoid(s * (self.target_x - c)))
+        real = _mean(self.target_w, jax.nn.log_sigmoid(s * (self.target_x - c)))
         fake_x = self.fake_z / rate
-        fake = jnp.dot(self.fake_w, jax.nn.log_sigmoid(-s * (fake_x - c)))
+        fake = _mean(self.fake_w, jax.nn.log_sigmoid(-s * (fake_x - c)))
         return real + fake
 
     def flow(self, z: Array) -> Array:
@@ -83,16 +83,11 @@ class ExponentialGAN(Objective):
         fake_x = self.fake_z / self.generator_rate(theta_g)
         real_push = jax.nn.sigmoid(-s * (self.target_x - c))
         fake_push = jax.nn.sigmoid(s * (fake_x - c))
-        d_s = jnp.dot(self.target_w, real_push * (self.target_x - c)) - jnp.dot(
-            self.fake_w, fake_push * (fake_x - c)
-        )
+        real_mean = _mean(self.target_w, real_push * (self.target_x - c))
+        d_s = real_mean - _mean(self.fake_w, fake_push * (fake_x - c))
         d_theta_d = self.disc_scale * jnp.cos(theta_d) * d_s
-        d_theta_g = (
-            self.gen_scale
-            * jnp.cos(theta_g)
-            * s
-            * jnp.dot(self.fake_w, fake_push * fake_x)
-        )
+        fake_mean = _mean(self.fake_w, fake_push * fake_x)
+        d_theta_g = self.gen_scale * jnp.cos(theta_g) * s * fake_mean
         return jnp.stack([-d_theta_g, d_theta_d])
 
     def generator_rate(self, theta_g: ArrayLike) -> Array:
@@ -141,6 +136,12 @@ class ExponentialGAN(Objective):
             f"[exp(-{kappa:.4g}), exp({kappa:.4g})]; choose a unit near the data's "
             f"typical value (--unit), or raise --gen-scale above {abs(log_rate):.3g}"
         )
+
+
+def _mean(weights: Array, values: Array) -> Array:
+    """sum_i w_i g(x_i), at full precision: under vmap this is a matrix product,
+    which GPUs would otherwise round to TF32 in float32."""
+    return jnp.dot(weights, values, precision="highest")
 
 
 def exponential_gan(

@@ -110,7 +110,8 @@ def _two_angle_gradient(coeffs: Array, harmonics: Array, derivatives: Array) -> 
     become two matrix products; a third faster than the pullback below (CPU)."""
     u = jnp.dot(coeffs, harmonics[:, 1], precision="highest")
     w = jnp.dot(harmonics[:, 0], coeffs, precision="highest")
-    return jnp.stack([jnp.dot(derivatives[:, 0], u), jnp.dot(w, derivatives[:, 1])])
+    grad_g = jnp.dot(derivatives[:, 0], u, precision="highest")
+    return jnp.stack([grad_g, jnp.dot(w, derivatives[:, 1], precision="highest")])
 
 
 def _gradient_by_pullback(coeffs: Array, harmonics: Array, derivatives: Array):
