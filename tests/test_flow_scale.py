@@ -142,8 +142,9 @@ def test_sharded_over_four_devices_equals_one(tmp_path):
     devices, processes, traces, retraced = results["counts"].tolist()
     assert (devices, processes) == (4, 1)
     assert traces > 0 and retraced == 0  # the flow is read, and compiled once
-    # 50 starts in chunks of 24, each split over the 4 devices
-    assert results["chunks"].tolist() == [[24, 4]] * 3
+    # 50 starts in at most 24 a chunk: 3 balanced chunks of 17, padded to 20 to
+    # split over the 4 devices
+    assert results["chunks"].tolist() == [[20, 4]] * 3
     _assert_same_as_single(results)
 
 
@@ -165,9 +166,9 @@ def test_two_processes_equal_one(tmp_path):
         devices, processes, traces, retraced = results["counts"].tolist()
         assert (devices, processes) == (2, 2)
         assert traces > 0 and retraced == 0
-        # each process integrates its 25 starts only: chunks of 24 and 1 (padded),
-        # each over its own 2 devices
-        assert results["chunks"].tolist() == [[24, 2]] * 2
+        # each process integrates its 25 starts only: 2 balanced chunks of 13,
+        # padded to 14 to split over its own 2 devices
+        assert results["chunks"].tolist() == [[14, 2]] * 2
         _assert_same_as_single(results)
 
 
