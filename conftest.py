@@ -2,6 +2,7 @@
 strict rank promotion."""
 
 import jax
+import numpy as np
 import pytest
 
 collect_ignore = ["jaxfgan/__main__.py"]  # importing it runs the command line
@@ -39,6 +40,29 @@ class CommandLine:
 @pytest.fixture
 def cli(capsys):
     return CommandLine(capsys)
+
+
+FLOW_FIELDS = ("ys", "final", "status", "num_steps", "num_rejected")
+
+
+@pytest.fixture
+def same_solution():
+    """Asserts that two flow solutions (FlowSolutions or dicts of their fields)
+    agree: statuses and step counts exactly, states to round-off. Chunks of other
+    sizes may reorder a sum inside XLA's batched products, so states can differ by
+    about 1e-13, and no more."""
+
+    def check(a, b):
+        for name in FLOW_FIELDS:
+            x, y = (
+                s[name] if isinstance(s, dict) else getattr(s, name) for s in (a, b)
+            )
+            if name in ("ys", "final"):
+                np.testing.assert_allclose(x, y, rtol=0, atol=1e-10, err_msg=name)
+            else:
+                np.testing.assert_array_equal(x, y, err_msg=name)
+
+    return check
 
 
 @pytest.fixture(autouse=True)

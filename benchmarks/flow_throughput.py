@@ -560,28 +560,57 @@ def write(record: dict, update_readme: bool) -> None:
         log(f"updated {readme}")
 
 
+FULL = {
+    "sizes": [100, 1000, 10000, 65536, 1048576],
+    "exact_sizes": [100, 1000, 10000, 65536],
+    "compare": 65536,
+    "exact_compare": 16384,
+    "sample": 20,
+    "orders": [1, 2, 4, 8, 16, 32],
+    "growth_batch": 4096,
+}
+QUICK = {
+    "sizes": [100, 1024],
+    "exact_sizes": [100, 1024],
+    "compare": 1024,
+    "exact_compare": 1024,
+    "sample": 5,
+    "orders": [1, 8],
+    "growth_batch": 256,
+}
+
+
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return number
+
+
+def positives(text: str) -> list[int]:
+    return [positive(part) for part in text.split(",")]
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few-minute run")
-    parser.add_argument("--sizes", default="100,1000,10000,65536,1048576")
-    parser.add_argument("--exact-sizes", default="100,1000,10000,65536")
     parser.add_argument(
-        "--chunk", type=int, default=None, help="default: jaxfgan's own default"
+        "--quick", action="store_true", help="small defaults: a one-minute run"
     )
-    parser.add_argument("--compare", type=int, default=65536)
-    parser.add_argument("--exact-compare", type=int, default=16384)
-    parser.add_argument("--torch-count", type=int, default=None)
-    parser.add_argument("--sample", type=int, default=20)
-    parser.add_argument("--orders", default="1,2,4,8,16,32")
-    parser.add_argument("--growth-batch", type=int, default=4096)
+    for name in ("sizes", "exact-sizes", "orders"):
+        parser.add_argument(f"--{name}", type=positives, help="comma-separated")
+    for name in ("compare", "exact-compare", "sample", "growth-batch"):
+        parser.add_argument(f"--{name}", type=positive)
+    parser.add_argument("--chunk", type=positive, help="default: jaxfgan's default")
+    parser.add_argument(
+        "--torch-count", type=positive, help="starts for torchdiffeq (<= --compare)"
+    )
     parser.add_argument("--float32", action="store_true")
     args = parser.parse_args()
-    if args.quick:
-        args.sizes, args.exact_sizes, args.compare = "100,1024", "100,1024", 1024
-        args.exact_compare, args.orders, args.growth_batch = 1024, "1,8", 256
-        args.sample = 5
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:  # what was given explicitly stays
+            setattr(args, name, value)
     args.chunk = args.chunk or jf.default_batch_size()
-    args.torch_count = args.torch_count or args.compare
+    args.torch_count = min(args.torch_count or args.compare, args.compare)
     return args
 
 
@@ -591,13 +620,11 @@ def main() -> None:
     gan = jf.exponential_gan()
     coefficients = jf.fourier_coefficients(gan, GRID)
     series = coefficients.truncate(ORDER)
-    sizes = [int(s) for s in args.sizes.split(",")]
-    exact_sizes = [int(s) for s in args.exact_sizes.split(",")]
 
     log("1. throughput")
     throughput = {
-        "order-8 series": jaxfgan_sweep(series, sizes, args.chunk, dtype),
-        "exact": jaxfgan_sweep(gan, exact_sizes, args.chunk, dtype),
+        "order-8 series": jaxfgan_sweep(series, args.sizes, args.chunk, dtype),
+        "exact": jaxfgan_sweep(gan, args.exact_sizes, args.chunk, dtype),
     }
     log("2. comparison")
     coeffs = np.asarray(coefficients.modes_tensor(ORDER))
@@ -606,7 +633,6 @@ def main() -> None:
     log("3. flop rate")
     rate = flop_rate(series, args.chunk, dtype, matmul_peak(dtype))
     log("4. growth")
-    orders = [int(n) for n in args.orders.split(",")]
     record = {
         "question": __doc__.splitlines()[0],
         "machine": machine(),
@@ -625,7 +651,7 @@ def main() -> None:
         "comparison": compared,
         "exact_comparison": exact,
         "flop_rate": rate,
-        "growth_order": growth_with_order(gan, orders, args.growth_batch),
+        "growth_order": growth_with_order(gan, args.orders, args.growth_batch),
         "growth_angles": growth_with_angles(4, args.growth_batch),
     }
     write(record, update_readme=not args.quick)

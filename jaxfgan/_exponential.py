@@ -208,9 +208,10 @@ def _exponential_nodes(rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights with sum_i w_i g(x_i) = E[g(X)], X ~ Exp(rate).
 
     Nodes whose weight times (1 + node) is below NEGLIGIBLE_WEIGHT are dropped (31
-    of 64): the integrands here grow at most linearly in x, so together they move
-    an expectation by less than 1e-16 of its size, and every evaluation of the
-    objective costs half as much.
+    of 64), which halves the cost of every evaluation. The integrands here are
+    bounded by C (1 + x) (log-sigmoids of linear functions), so the dropped nodes
+    change an expectation by less than 1e-16 C in absolute terms; an expectation
+    that is itself far below C can change by more, relative to its own size.
     """
     nodes, weights = laggauss(LAGUERRE_NODES)
     keep = weights * (1.0 + nodes) >= NEGLIGIBLE_WEIGHT

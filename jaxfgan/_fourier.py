@@ -81,6 +81,7 @@ def angle_harmonics(z: Array, order: int) -> tuple[Array, Array]:
     over k is a ``lax.scan``; unrolled, XLA fuses the chain into every consumer and
     recomputes it (measured several times slower on CPU).
     """
+    z = z.astype(jnp.result_type(z.dtype, float))  # integer angles too
     cos1, sin1 = jnp.cos(z), jnp.sin(z)
 
     def rotate(previous, _):

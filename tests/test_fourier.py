@@ -166,3 +166,12 @@ def test_closed_form_flow_matches_autodiff_four_angles():
         grad = jax.grad(lambda w: fn(w[:2], w[2:]))(z)
         expected = jnp.array([-grad[0], -grad[1], grad[2], grad[3]])
         np.testing.assert_allclose(jf.vector_field(series, z), expected, atol=1e-13)
+
+
+def test_integer_angles_are_angles():
+    series = jf.fourier_series(
+        jf.UserObjective(lambda g, d: jnp.sin(g[0]) * jnp.sin(d[0])), order=3, grid=16
+    )
+    assert float(jf.value(series, jnp.array([1, 2]))) == pytest.approx(
+        math.sin(1) * math.sin(2), abs=1e-14
+    )
