@@ -102,7 +102,8 @@ def integrate_flow(
             :func:`default_batch_size`).
         progress: show a progress bar over the chunks (tqdm).
         dtype: ``jnp.float64`` (the default) or ``jnp.float32``, for the states,
-            times, tolerances and the objective's numbers.
+            times, tolerances and the objective's numbers (with float32, pass
+            rtol >= 1e-5; see the Notes).
         shard: split each chunk over ``jax.local_devices()`` with ``jax.shard_map``
             (the chunk padded to a multiple of the device count); each device runs
             the vmapped solve on its share.
@@ -114,8 +115,8 @@ def integrate_flow(
         A :class:`FlowSolution`.
 
     Notes:
-        Every trajectory is computed by the same per-trajectory arithmetic whatever
-        its neighbours, so chunked, sharded and distributed runs agree with a
+        Every trajectory is integrated on its own (its steps do not depend on its
+        neighbours), so chunked, sharded and distributed runs agree with a
         single-device run to round-off (batched products of other sizes may add
         in another order: about 1e-13 apart, with the same step counts).
 
