@@ -32,6 +32,7 @@ from ._equilibria import kind_from_eigenvalues as kind_from_eigenvalues  # noqa:
 from ._errors import InputError as InputError  # noqa: E402
 from ._exponential import ExponentialGAN as ExponentialGAN  # noqa: E402
 from ._exponential import exponential_gan as exponential_gan  # noqa: E402
+from ._flow import FLOW_STATUS as FLOW_STATUS  # noqa: E402
 from ._flow import FlowSolution as FlowSolution  # noqa: E402
 from ._flow import default_batch_size as default_batch_size  # noqa: E402
 from ._flow import integrate_flow as integrate_flow  # noqa: E402

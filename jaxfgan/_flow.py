@@ -87,9 +87,10 @@ def integrate_flow(
 
     The starts are integrated in chunks of at most ``batch_size``, one after
     another and all of one size (the last one padded, so one compilation serves
-    all; the size is balanced, so padding stays under batch_size / 8 a chunk). Each
-    chunk stops when its own slowest trajectory finishes, and its results move to
-    host memory, so device memory is bounded by the chunk, not by the batch.
+    all; the size is balanced, so padding stays under batch_size / 8 a chunk, plus
+    up to a row per device when sharded). Each chunk stops when its own slowest
+    trajectory finishes, and its results move to host memory, so device memory is
+    bounded by the chunk, not by the batch.
 
     Arguments:
         objective: the game.
