@@ -20,8 +20,8 @@ Runge-Kutta method with the same error controller):
 It writes benchmarks/results/flow_throughput.json and .md and, for a full run, puts
 the table into benchmarks/README.md between its markers.
 
-    python benchmarks/flow_throughput.py            # the full run (about an hour)
-    python benchmarks/flow_throughput.py --quick    # a few minutes
+    python benchmarks/flow_throughput.py            # the full run (about 20 minutes)
+    python benchmarks/flow_throughput.py --quick    # about a minute
 """
 
 import argparse
