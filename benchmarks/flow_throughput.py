@@ -112,13 +112,9 @@ def jaxfgan_sweep(objective, sizes, chunk, dtype) -> list[dict]:
 # -- 2. the straightforward versions ---------------------------------------------------
 
 
-def diffrax_baseline(coeffs: np.ndarray):
-    """F = Re sum_kl c_kl e^{ik g} e^{il d}, autodiff, vmap over diffeqsolve."""
-    c = jnp.asarray(coeffs)
-    k = jnp.arange(-ORDER, ORDER + 1)
-
-    def objective(z):
-        return jnp.real(jnp.exp(1j * k * z[0]) @ c @ jnp.exp(1j * k * z[1]))
+def straightforward_solve(objective):
+    """The final states for a batch of starts, as a user would first write it: the
+    flow by autodiff of F(z), vmap over diffeqsolve (Tsit5, PID)."""
 
     def field(t, z, args):
         grad = jax.grad(objective)(z)
@@ -139,6 +135,17 @@ def diffrax_baseline(coeffs: np.ndarray):
         return sol.ys[-1]
 
     return jax.jit(jax.vmap(solve))
+
+
+def diffrax_baseline(coeffs: np.ndarray):
+    """F = Re sum_kl c_kl e^{ik g} e^{il d}, autodiff, vmap over diffeqsolve."""
+    c = jnp.asarray(coeffs)
+    k = jnp.arange(-ORDER, ORDER + 1)
+
+    def objective(z):
+        return jnp.real(jnp.exp(1j * k * z[0]) @ c @ jnp.exp(1j * k * z[1]))
+
+    return straightforward_solve(objective)
 
 
 def torch_baseline(coeffs: np.ndarray, y0: np.ndarray) -> np.ndarray:
@@ -387,25 +394,7 @@ def exact_baseline(gan):
         real = jnp.dot(w, jax.nn.log_sigmoid(s * (x - c)))
         return real + jnp.dot(w, jax.nn.log_sigmoid(-s * (fake - c)))
 
-    def field(t, z, args):
-        grad = jax.grad(objective)(z)
-        return jnp.stack([-grad[0], grad[1]])
-
-    def solve(start):
-        sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(field),
-            diffrax.Tsit5(),
-            0.0,
-            T1,
-            None,
-            start,
-            stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
-            max_steps=MAX_STEPS,
-            throw=False,
-        )
-        return sol.ys[-1]
-
-    return jax.jit(jax.vmap(solve))
+    return straightforward_solve(objective)
 
 
 def exact_comparison(gan, count) -> dict:
