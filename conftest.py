@@ -42,9 +42,6 @@ def cli(capsys):
     return CommandLine(capsys)
 
 
-FLOW_FIELDS = ("ys", "final", "status", "num_steps", "num_rejected")
-
-
 @pytest.fixture
 def same_solution():
     """Asserts that two flow solutions (FlowSolutions or dicts of their fields)
@@ -53,7 +50,7 @@ def same_solution():
     about 1e-13, and no more."""
 
     def check(a, b):
-        for name in FLOW_FIELDS:
+        for name in ("ys", "final", "status", "num_steps", "num_rejected"):
             x, y = (
                 s[name] if isinstance(s, dict) else getattr(s, name) for s in (a, b)
             )

@@ -9,17 +9,13 @@ with the machine, the versions and the settings.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from _machine import machine
-
-HERE = Path(__file__).resolve().parent
+from _machine import machine, save
 
 
 def time_once(grid: int) -> dict:
@@ -50,10 +46,7 @@ def main() -> None:
         "settings": {"grids": args.grids, "model": "default exponential GAN"},
         "results": results,
     }
-    out = HERE / "results" / "basins_time.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(record, indent=2))
-    print(f"wrote {out}", file=sys.stderr)
+    save("basins_time", record)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _machine import machine
+from _machine import machine, save
 from scipy import integrate
 
 import jaxfgan as jf
@@ -531,15 +531,9 @@ def _growth_lines(record) -> list[str]:
 
 
 def write(record: dict, update_readme: bool) -> None:
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
     name = "flow_throughput_quick" if record["settings"]["quick"] else "flow_throughput"
     table = markdown(record)
-    for suffix, text in ((".json", json.dumps(record, indent=2)), (".md", table)):
-        part = out / f"{name}{suffix}.partial"
-        part.write_text(text)
-        part.replace(out / f"{name}{suffix}")
-    log(f"wrote {out / name}.json and .md")
+    save(name, record, table)
     if update_readme:
         readme = HERE / "README.md"
         begin, end = "<!-- flow_throughput:begin -->", "<!-- flow_throughput:end -->"

@@ -8,16 +8,12 @@ the machine, the versions and the settings.
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from _machine import machine
-
-HERE = Path(__file__).resolve().parent
+from _machine import machine, save
 
 
 def time_once(arguments: list[str]) -> float:
@@ -48,10 +44,7 @@ def main() -> None:
         "settings": {"repeats": args.repeats, "cases": cases},
         "results": results,
     }
-    out = HERE / "results" / "portrait_time.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(record, indent=2))
-    print(f"wrote {out}", file=sys.stderr)
+    save("portrait_time", record)
 
 
 if __name__ == "__main__":

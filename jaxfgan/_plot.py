@@ -169,35 +169,32 @@ def _colour_limits(panels: list[Panel]) -> tuple[float, float]:
     )
 
 
+def marker_handle(marker: str, label: str, *, size=8, face="white", **style):
+    """A legend entry that is a marker alone, edged in black."""
+    return Line2D(
+        [],
+        [],
+        linestyle="",
+        marker=marker,
+        markersize=size,
+        markerfacecolor=face,
+        markeredgecolor="black",
+        label=label,
+        **style,
+    )
+
+
 def _legend(axes, panels: list[Panel]) -> None:
     kinds = sorted(
         {p.kind for panel in panels for p in panel.equilibria.points},
         key=list(MARKERS).index,
     )
     handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            markersize=8,
-            markeredgecolor="black",
-            marker=MARKERS[k]["marker"],
-            markerfacecolor=MARKERS[k]["color"],
-            label=k,
-        )
-        for k in kinds
+        marker_handle(MARKERS[k]["marker"], k, face=MARKERS[k]["color"]) for k in kinds
     ]
     handles += [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            markersize=13,
-            markerfacecolor="none",
-            markeredgecolor="black",
-            markeredgewidth=1.4,
-            label="Nash equilibrium (ring)",
+        marker_handle(
+            "o", "Nash equilibrium (ring)", size=13, face="none", markeredgewidth=1.4
         ),
         Line2D(
             [],

@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 
 from ._equilibria import Equilibria
 from ._objective import Objective
-from ._plot import _broken, set_square
+from ._plot import _broken, marker_handle, set_square
 from ._portrait import _on_grid, square
 from ._training import CONVERGED_TOL, converged_fraction, nearest_distance
 
@@ -160,43 +160,15 @@ def _title(method, verdicts, objective, run, found) -> str:
 
 
 def _legend(fig, columns: int) -> None:
+    relations = ("<", "=", ">")
     handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            markersize=9,
-            markerfacecolor=colour,
-            markeredgecolor="black",
-            label=f"{verdict} (ρ {'<' if i == 0 else '=' if i == 1 else '>'} 1)",
+        marker_handle("o", f"{verdict} (ρ {relation} 1)", size=9, face=colour)
+        for relation, (verdict, colour) in zip(
+            relations, VERDICT_COLOURS.items(), strict=True
         )
-        for i, (verdict, colour) in enumerate(VERDICT_COLOURS.items())
     ]
-    handles.append(
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="X",
-            markersize=8,
-            markerfacecolor="white",
-            markeredgecolor="black",
-            label="not Nash (circle: Nash)",
-        )
-    )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="s",
-            markersize=6,
-            markerfacecolor="white",
-            markeredgecolor="black",
-            label="end of a run (dot: start)",
-        )
-    )
+    handles.append(marker_handle("X", "not Nash (circle: Nash)"))
+    handles.append(marker_handle("s", "end of a run (dot: start)", size=6))
     handles.append(Line2D([], [], color="black", linewidth=1.6, label="median"))
     handles.append(
         Line2D(
